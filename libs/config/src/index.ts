@@ -1,0 +1,2 @@
+export * from './fleet-config.js';
+export * from './startup-checks.js';

@@ -1,0 +1,3 @@
+export { PrismaService } from './prisma.service.js';
+export { Prisma } from './generated/prisma/client.js';
+export type { ExperimentStatus } from './generated/prisma/enums.js';

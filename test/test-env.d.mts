@@ -1,0 +1,2 @@
+export declare function testDatabaseUrl(): string;
+export declare function testRedisUrl(): string;
