@@ -1,0 +1,36 @@
+// The `finetune` command. Each sub-command lives in commands/<name>.command.ts and exports a
+// register function; this file only wires them together and maps errors to exit codes.
+import { Command, CommanderError } from 'commander';
+import { CliError } from './cli-error.js';
+
+const program = new Command('finetune')
+  .description('Finetune Fleet: train ResNet18 transfer-learning experiments locally or through the fleet API')
+  .showHelpAfterError()
+  .exitOverride();
+
+// Sub-command registrations (one line each, keep sorted).
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof CliError) {
+      process.stderr.write(`finetune: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`finetune: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+run(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`finetune: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
