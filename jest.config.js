@@ -40,7 +40,7 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.ts'],
-      globalSetup: '<rootDir>/test/global-setup.mjs',
+      globalSetup: '<rootDir>/test/global-setup-e2e.mjs',
     },
   ],
 };

@@ -1,0 +1,20 @@
+# One image for the API, the workers and the CLI. Node 20 on Debian bookworm.
+# With internet, `npm ci` also installs the optional @tensorflow/tfjs-node(-gpu) backends when their
+# install scripts are allowed (FLEET_TFJS_NODE=1 below); otherwise workers fall back to wasm.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY scripts ./scripts
+COPY prisma ./prisma
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+# Vulkan loader for the webgpu backend on NVIDIA GPUs (driver libraries come from the NVIDIA runtime).
+RUN apt-get update && apt-get install -y --no-install-recommends libvulkan1 ca-certificates && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app /app
+EXPOSE 3000
+CMD ["node", "dist/apps/api/src/main.js"]
