@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'libs/persistence/src/generated/**', 'apps/api/public/vendor/**', 'test/artifacts/**', 'scripts/**', '**/*.js', '**/*.mjs', '**/*.d.mts'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'libs/persistence/src/generated/**', 'apps/api/public/vendor/**', 'test/artifacts/**', 'scripts/**', 'prisma.config.ts', '**/*.js', '**/*.mjs', '**/*.d.mts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
