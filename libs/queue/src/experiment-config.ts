@@ -1,0 +1,178 @@
+// The one definition of an experiment's configuration and its rules. The API validates HTTP bodies
+// (single experiments and every sweep cell) against it, and the worker validates every job payload
+// against it again before training starts, so a rule changed here changes at both edges.
+// Filesystem checks (does the dataset exist, does a symlink escape DATA_ROOT) are not rules of the
+// shape and live in the API; this class only guarantees names cannot address other folders.
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { plainToInstance } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf, validateSync, type ValidationError } from 'class-validator';
+import { PRETRAINED_STRATEGIES, STRATEGIES, TRAIN_DEFAULTS, type Strategy, type TrainHyperparams } from '@fleet/training/contracts.js';
+
+/**
+ * A single path segment: no separators, no NUL, not "." or "..". Unicode is fine. Whether the name
+ * exists under its root (and does not escape it through a symlink) is checked by the API.
+ */
+export const FILE_NAME_PATTERN = /^(?!\.{1,2}$)[^/\\\0]+$/u;
+
+const finite = { allowNaN: false, allowInfinity: false } as const;
+
+/** Largest seed: seeds feed a 32-bit generator (libs/training/src/rng.ts). */
+export const MAX_SEED = 2 ** 31 - 1;
+
+/** Every field of a run's configuration, all present (defaults applied). */
+export interface ExperimentConfigData extends TrainHyperparams {
+  /** Folder name under DATA_ROOT (ImageFolder layout: train/ and val/). */
+  dataset: string;
+  /** File name under WEIGHTS_ROOT; required by PRETRAINED_STRATEGIES. */
+  weights?: string;
+}
+
+/** Names of the fields of ExperimentConfigData, in display order. */
+export const EXPERIMENT_CONFIG_FIELDS = [
+  'dataset',
+  'weights',
+  'strategy',
+  'epochs',
+  'batchSize',
+  'lr',
+  'lrFactor',
+  'momentum',
+  'weightDecay',
+  'stepSize',
+  'gamma',
+  'imageSize',
+  'seed',
+] as const satisfies readonly (keyof ExperimentConfigData)[];
+export type ExperimentConfigField = (typeof EXPERIMENT_CONFIG_FIELDS)[number];
+
+/**
+ * A complete experiment configuration with its validation rules. Ranges are what makes sense for
+ * the tutorial's SGD + StepLR loop; batchSize starts at 2 because train-mode BatchNorm needs more
+ * than one value per channel (PyTorch refuses a batch of 1 once feature maps are 1x1).
+ */
+export class ExperimentConfig implements ExperimentConfigData {
+  @ApiProperty({ description: 'Dataset folder name under DATA_ROOT (a name, not a path)', example: 'hymenoptera_data', maxLength: 255 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(255)
+  @Matches(FILE_NAME_PATTERN, { message: '$property must be a plain folder name (no "/", "\\", NUL, "." or "..")' })
+  dataset!: string;
+
+  @ApiPropertyOptional({ description: 'Pretrained weights file name under WEIGHTS_ROOT; required by pretrained strategies', example: 'resnet18-f37072fd.pth', maxLength: 255 })
+  @ValidateIf((o: ExperimentConfig) => o.weights !== undefined || PRETRAINED_STRATEGIES.includes(o.strategy))
+  @IsString({ message: (args) => (args.value === undefined ? `weights is required by strategy "${String((args.object as ExperimentConfig).strategy)}" (it starts from pretrained weights)` : 'weights must be a string') })
+  @MinLength(1)
+  @MaxLength(255)
+  @Matches(FILE_NAME_PATTERN, { message: '$property must be a plain file name (no "/", "\\", NUL, "." or "..")' })
+  weights?: string;
+
+  @ApiProperty({ enum: STRATEGIES, description: 'How the backbone is treated' })
+  @IsIn(STRATEGIES, { message: `strategy must be one of: ${STRATEGIES.join(', ')}` })
+  strategy!: Strategy;
+
+  @ApiProperty({ minimum: 1, maximum: 1000, default: TRAIN_DEFAULTS.epochs })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  epochs!: number;
+
+  @ApiProperty({ minimum: 2, maximum: 1024, default: TRAIN_DEFAULTS.batchSize, description: 'At least 2: train-mode BatchNorm needs more than one value per channel' })
+  @IsInt()
+  @Min(2)
+  @Max(1024)
+  batchSize!: number;
+
+  @ApiProperty({ minimum: 0, exclusiveMinimum: true, maximum: 10, default: TRAIN_DEFAULTS.lr, description: 'fc learning rate (and the backbone one for scratch/finetune)' })
+  @IsNumber(finite)
+  @Min(Number.MIN_VALUE, { message: 'lr must be greater than 0' })
+  @Max(10)
+  lr!: number;
+
+  @ApiProperty({ minimum: 0, maximum: 1, default: TRAIN_DEFAULTS.lrFactor, description: 'group-lr: backbone lr = lrFactor x lr' })
+  @IsNumber(finite)
+  @Min(0)
+  @Max(1)
+  lrFactor!: number;
+
+  @ApiProperty({ minimum: 0, maximum: 1, exclusiveMaximum: true, default: TRAIN_DEFAULTS.momentum })
+  @IsNumber(finite)
+  @Min(0)
+  @Max(1 - Number.EPSILON, { message: 'momentum must be less than 1' })
+  momentum!: number;
+
+  @ApiProperty({ minimum: 0, maximum: 1, default: TRAIN_DEFAULTS.weightDecay })
+  @IsNumber(finite)
+  @Min(0)
+  @Max(1)
+  weightDecay!: number;
+
+  @ApiProperty({ minimum: 1, maximum: 1000, default: TRAIN_DEFAULTS.stepSize, description: 'StepLR step size in epochs' })
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  stepSize!: number;
+
+  @ApiProperty({ minimum: 0, exclusiveMinimum: true, maximum: 1, default: TRAIN_DEFAULTS.gamma, description: 'StepLR factor' })
+  @IsNumber(finite)
+  @Min(Number.MIN_VALUE, { message: 'gamma must be greater than 0' })
+  @Max(1)
+  gamma!: number;
+
+  @ApiProperty({ minimum: 16, maximum: 1024, default: TRAIN_DEFAULTS.imageSize })
+  @IsInt()
+  @Min(16)
+  @Max(1024)
+  imageSize!: number;
+
+  @ApiProperty({ minimum: 0, maximum: MAX_SEED, default: TRAIN_DEFAULTS.seed })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_SEED)
+  seed!: number;
+}
+
+/** The configuration with TRAIN_DEFAULTS filled in for every hyper-parameter left out. */
+export function applyExperimentDefaults<T extends Partial<ExperimentConfigData>>(input: T): T & Omit<ExperimentConfigData, 'dataset' | 'strategy'> {
+  const out: Record<string, unknown> = { ...TRAIN_DEFAULTS };
+  for (const [key, value] of Object.entries(input)) if (value !== undefined) out[key] = value;
+  return out as T & Omit<ExperimentConfigData, 'dataset' | 'strategy'>;
+}
+
+/** Only the configuration fields of a larger object (e.g. a stored experiment row), in field order. */
+export function pickExperimentConfig(source: Partial<Record<ExperimentConfigField, unknown>>): ExperimentConfigData {
+  const out: Record<string, unknown> = {};
+  for (const field of EXPERIMENT_CONFIG_FIELDS) {
+    const value = source[field];
+    if (value !== undefined && value !== null) out[field] = value;
+  }
+  return out as unknown as ExperimentConfigData;
+}
+
+/** One problem with one field: what the API returns in 400 bodies and the worker puts in errors. */
+export interface FieldError {
+  field: string;
+  reason: string;
+}
+
+/** Flattens class-validator's tree into one entry per failed constraint, with dotted field paths. */
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+  const out: FieldError[] = [];
+  for (const error of errors) {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    for (const message of Object.values(error.constraints ?? {})) {
+      out.push({ field, reason: message });
+    }
+    if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
+  }
+  return out;
+}
+
+/**
+ * Validates a complete configuration (no defaults applied, unknown fields rejected).
+ * Returns the problems, empty when valid.
+ */
+export function validateExperimentConfig(raw: unknown): FieldError[] {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return [{ field: 'config', reason: 'config must be an object' }];
+  const instance = plainToInstance(ExperimentConfig, raw);
+  return flattenValidationErrors(validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }));
+}
