@@ -1,0 +1,75 @@
+import { initBackend } from './init-backend.js';
+import { tf } from './tf.js';
+
+interface Case {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  k: number;
+  stride: number;
+  pad: number;
+}
+
+const CASES: Case[] = [
+  { n: 2, h: 9, w: 8, ci: 3, co: 4, k: 3, stride: 1, pad: 1 },
+  { n: 2, h: 9, w: 9, ci: 3, co: 5, k: 3, stride: 2, pad: 1 },
+  { n: 2, h: 8, w: 8, ci: 4, co: 6, k: 3, stride: 2, pad: 1 },
+  { n: 1, h: 7, w: 7, ci: 4, co: 3, k: 1, stride: 2, pad: 0 },
+  { n: 2, h: 8, w: 8, ci: 4, co: 3, k: 1, stride: 1, pad: 0 },
+  { n: 2, h: 16, w: 15, ci: 3, co: 4, k: 7, stride: 2, pad: 3 },
+];
+
+function values(size: number, salt: number): Float32Array {
+  return Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.37 + salt) * 0.5);
+}
+
+async function gradients(backend: 'cpu' | 'wasm', c: Case): Promise<{ dx: Float32Array; dw: Float32Array }> {
+  await tf.setBackend(backend);
+  const x = tf.tensor4d(values(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]);
+  const w = tf.tensor4d(values(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]);
+  const pad: tf.backend_util.ExplicitPadding = [[0, 0], [c.pad, c.pad], [c.pad, c.pad], [0, 0]];
+  // A non-uniform upstream gradient, so every dy element matters.
+  const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, c.stride, pad).mul(tf.linspace(0.5, 1.5, c.co)).sum();
+  const [dx, dw] = tf.grads(f)([x, w]);
+  const result = { dx: (await dx!.data()) as Float32Array, dw: (await dw!.data()) as Float32Array };
+  tf.dispose([x, w, dx!, dw!]);
+  return result;
+}
+
+function maxRelErr(a: Float32Array, b: Float32Array): number {
+  let scale = 0;
+  let err = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]!));
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+  }
+  return err / scale;
+}
+
+describe('wasm training kernels', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it.each(CASES)('conv2d gradients match the cpu backend: %o', async (c) => {
+    const ref = await gradients('cpu', c);
+    const got = await gradients('wasm', c);
+    expect(got.dx.length).toBe(ref.dx.length);
+    expect(got.dw.length).toBe(ref.dw.length);
+    expect(maxRelErr(got.dx, ref.dx)).toBeLessThan(1e-5);
+    expect(maxRelErr(got.dw, ref.dw)).toBeLessThan(1e-5);
+  });
+
+  it('frees every intermediate it creates', async () => {
+    await tf.setBackend('wasm');
+    const c = CASES[1]!;
+    await gradients('wasm', c);
+    const before = tf.memory().numTensors;
+    const bytesBefore = (tf.memory() as { numBytesInWASM?: number }).numBytesInWASM;
+    await gradients('wasm', c);
+    expect(tf.memory().numTensors).toBe(before);
+    expect((tf.memory() as { numBytesInWASM?: number }).numBytesInWASM).toBe(bytesBefore);
+  });
+});
