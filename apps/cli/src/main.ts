@@ -2,6 +2,11 @@
 // register function; this file only wires them together and maps errors to exit codes.
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
+import { registerCancelCommand } from './commands/cancel.command.js';
+import { registerCompareCommand } from './commands/compare.command.js';
+import { registerStatusCommand } from './commands/status.command.js';
+import { registerSubmitCommand } from './commands/submit.command.js';
+import { registerWatchCommand } from './commands/watch.command.js';
 
 const program = new Command('finetune')
   .description('Finetune Fleet: train ResNet18 transfer-learning experiments locally or through the fleet API')
@@ -9,6 +14,11 @@ const program = new Command('finetune')
   .exitOverride();
 
 // Sub-command registrations (one line each, keep sorted).
+registerCancelCommand(program);
+registerCompareCommand(program);
+registerStatusCommand(program);
+registerSubmitCommand(program);
+registerWatchCommand(program);
 
 export async function run(argv: string[]): Promise<number> {
   try {
