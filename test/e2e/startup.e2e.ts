@@ -1,0 +1,56 @@
+// Fail fast at boot (CONVENTIONS 7): a missing or invalid setting, or an unreachable Postgres or
+// Redis, stops the API and the worker with exit code 1 and ONE line saying what is wrong.
+import { spawn } from 'node:child_process';
+import { testDatabaseUrl } from '../test-env.mjs';
+
+interface Exit {
+  code: number | null;
+  stderrLines: string[];
+}
+
+function runApp(entry: string, env: Record<string, string | undefined>): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [entry], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} did not exit within 20 s; stderr so far:\n${stderr}`));
+    }, 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderrLines: stderr.split('\n').filter((l) => l.trim() !== '') });
+    });
+  });
+}
+
+const apps = [
+  ['api', 'dist/apps/api/src/main.js'],
+  ['worker', 'dist/apps/worker/src/main.js'],
+] as const;
+
+describe.each(apps)('%s startup', (_name, entry) => {
+  it('names a missing DATABASE_URL in one line (production)', async () => {
+    const result = await runApp(entry, { NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' });
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toHaveLength(1);
+    expect(result.stderrLines[0]).toContain('DATABASE_URL is missing');
+  });
+
+  it('names an unreachable Redis in one line', async () => {
+    const result = await runApp(entry, { DATABASE_URL: testDatabaseUrl(), REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toHaveLength(1);
+    expect(result.stderrLines[0]).toContain('cannot reach Redis at redis://127.0.0.1:1');
+  });
+
+  it('names an unreachable Postgres in one line', async () => {
+    const result = await runApp(entry, { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/x', REDIS_URL: 'redis://127.0.0.1:6379' });
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toHaveLength(1);
+    expect(result.stderrLines[0]).toContain('cannot reach Postgres');
+  });
+});
