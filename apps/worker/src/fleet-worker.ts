@@ -1,0 +1,127 @@
+// One worker process: registers itself, trains train-experiment jobs through its training
+// children, listens for cancels, heartbeats, and on stop hands its running jobs back to the queue.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { FleetConfig } from '@fleet/config';
+import { ExperimentRunRepository, PrismaService, WorkerRepository, type WorkerRegistration } from '@fleet/persistence';
+import { JobName, QueueName, type TrainJobResult } from '@fleet/queue';
+import type { BackendInfo } from '@fleet/training/contracts.js';
+import { CancelListener } from './cancel.listener.js';
+import { ExperimentEventPublisher } from './experiment-event.publisher.js';
+import { Heartbeat } from './heartbeat.js';
+import { TrainExperimentProcessor } from './train-experiment.processor.js';
+import { TrainingChildHost } from './training-child.host.js';
+import type { WorkerOptions } from './worker-options.js';
+
+export interface FleetWorkerOptions extends WorkerOptions {
+  config: FleetConfig;
+  /** Compiled training child. Default: training-child.js next to this file. */
+  childPath?: string;
+  log?: (line: string) => void;
+}
+
+export class FleetWorker {
+  readonly id = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly log: (line: string) => void;
+  private readonly prisma: PrismaService;
+  private readonly redis: Redis;
+  private readonly children: TrainingChildHost[];
+  private readonly processor: TrainExperimentProcessor;
+  private readonly cancels: CancelListener;
+  private heartbeat: Heartbeat | undefined;
+  private bullWorker: Worker<unknown, TrainJobResult> | undefined;
+  private workers: WorkerRepository;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: FleetWorkerOptions) {
+    this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
+    const { config } = options;
+    this.prisma = new PrismaService(config.databaseUrl);
+    this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    this.redis.on('error', () => undefined); // ioredis reconnects by itself; commands report their own errors.
+    this.workers = new WorkerRepository(this.prisma);
+    const env = options.gpu === undefined ? process.env : { ...process.env, CUDA_VISIBLE_DEVICES: String(options.gpu) };
+    const childPath = options.childPath ?? fileURLToPath(new URL('./training-child.js', import.meta.url));
+    this.children = Array.from({ length: options.concurrency }, () => new TrainingChildHost({ childPath, backend: options.backend, env, log: this.log }));
+    this.processor = new TrainExperimentProcessor({
+      config,
+      workerId: this.id,
+      runs: new ExperimentRunRepository(this.prisma),
+      events: new ExperimentEventPublisher(this.redis, config.queuePrefix, this.log),
+      redis: this.redis,
+      children: this.children,
+      log: this.log,
+    });
+    this.cancels = new CancelListener(config.redisUrl, config.queuePrefix, (experimentId) => {
+      if (this.processor.cancel(experimentId)) this.log(`cancel: stopping experiment ${experimentId} at the next batch`);
+    });
+  }
+
+  /** Starts the training children, registers the worker and starts taking jobs. */
+  async start(): Promise<BackendInfo> {
+    const backends = await Promise.all(this.children.map((c) => c.start()));
+    const backend = backends[0] as BackendInfo;
+    const self: WorkerRegistration = { id: this.id, host: os.hostname(), pid: process.pid, gpu: this.options.gpu, backend: backend.name, backendInfo: backend.info };
+    await this.workers.register(self);
+    this.heartbeat = new Heartbeat(this.workers, self, () => this.processor.runningExperimentIds()[0] ?? null, this.options.heartbeatMs, this.log);
+    this.heartbeat.start();
+    await this.cancels.start();
+
+    const { config } = this.options;
+    const worker = new Worker<unknown, TrainJobResult>(QueueName.Train, (job: Job<unknown, TrainJobResult>, token?: string) => this.processJob(job, token), {
+      connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
+      prefix: config.queuePrefix,
+      concurrency: this.options.concurrency,
+      lockDuration: this.options.lockDurationMs,
+      stalledInterval: this.options.stalledIntervalMs,
+      autorun: false,
+    });
+    worker.on('error', (err) => this.log(`queue error: ${err.message}`));
+    worker.on('stalled', (jobId) => this.log(`job ${jobId} stalled (its worker stopped renewing the lock); it goes back to the queue`));
+    this.bullWorker = worker;
+    void worker.run().catch((err: unknown) => this.log(`queue worker stopped: ${err instanceof Error ? err.message : String(err)}`));
+    await worker.waitUntilReady();
+    return backend;
+  }
+
+  get trainingChildPids(): number[] {
+    return this.children.map((c) => c.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  private async processJob(job: Job<unknown, TrainJobResult>, token?: string): Promise<TrainJobResult> {
+    if (job.name !== JobName.TrainExperiment) {
+      throw new UnrecoverableError(`unknown job name "${job.name}" on queue ${QueueName.Train}`);
+    }
+    const beat = this.heartbeat?.beat();
+    try {
+      return await this.processor.process(job, token);
+    } finally {
+      await beat;
+      void this.heartbeat?.beat();
+    }
+  }
+
+  /**
+   * Graceful stop: take no new jobs, stop running trainings at the next batch boundary and hand
+   * their jobs back to the queue, then close everything and remove the Worker row.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const closing = this.bullWorker?.close();
+    this.processor.shutdown();
+    await closing;
+    await this.cancels.stop();
+    await Promise.all(this.children.map((c) => c.stop()));
+    await this.heartbeat?.stop();
+    await this.workers.remove(this.id).catch((err: unknown) => this.log(`could not remove worker row: ${err instanceof Error ? err.message : String(err)}`));
+    await this.redis.quit().catch(() => undefined);
+    await this.prisma.$disconnect();
+  }
+}

@@ -1,0 +1,53 @@
+// Entry point of `npm run start:worker -- [--gpu N] [--concurrency 1] [--backend auto]`.
+// Fails fast with one line (exit 1) on invalid options/env or unreachable Postgres/Redis; prints
+// one "ready" line once it takes jobs; SIGTERM/SIGINT hand the running job back and exit 0.
+import { assertReachable, ConfigError, loadConfig, StartupError } from '@fleet/config';
+import { InvalidArgumentError } from 'commander';
+import { FleetWorker } from './fleet-worker.js';
+import { parseWorkerOptions } from './worker-options.js';
+
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+async function main(): Promise<number> {
+  const options = parseWorkerOptions(process.argv);
+  const config = loadConfig();
+  await assertReachable('Postgres', config.databaseUrl, 'DATABASE_URL');
+  await assertReachable('Redis', config.redisUrl, 'REDIS_URL');
+  if (options.gpu !== undefined) process.env.CUDA_VISIBLE_DEVICES = String(options.gpu);
+
+  const worker = new FleetWorker({ ...options, config, log });
+  let signalled = false;
+  const done = new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) {
+        log(`${signal} again: exiting now`);
+        process.exit(1);
+      }
+      signalled = true;
+      log(`${signal}: handing running jobs back to the queue and stopping`);
+      worker.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          log(`stop failed: ${err instanceof Error ? err.message : String(err)}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  const backend = await worker.start();
+  log(`worker ${worker.id} ready (backend ${backend.name}, pid ${process.pid}, training ${worker.trainingChildPids.join(',')})`);
+  return done;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const expected = err instanceof ConfigError || err instanceof StartupError || err instanceof InvalidArgumentError;
+    process.stderr.write(`worker: ${expected || !(err instanceof Error) ? (err instanceof Error ? err.message : String(err)) : (err.stack ?? err.message)}\n`);
+    process.exit(1);
+  },
+);

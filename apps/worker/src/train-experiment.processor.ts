@@ -1,0 +1,240 @@
+// The BullMQ processor of train-experiment jobs. Thin on purpose: validate the payload, move the
+// experiment through its states, hand the training to a child process and store what it reports.
+// Each epoch is in Postgres (upsert, retried until it lands) and on the event stream before the
+// child may start the next one, so a crash at any point loses at most the epoch in progress,
+// which the next attempt re-runs from the last checkpoint.
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { FleetConfig } from '@fleet/config';
+import type { ExperimentRunRepository } from '@fleet/persistence';
+import { cancelledKey, InvalidTrainJobError, parseTrainJobData, type TrainJobData, type TrainJobResult } from '@fleet/queue';
+import type { BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
+import type { ExperimentEventPublisher } from './experiment-event.publisher.js';
+import { retryUntilDone } from './retry.js';
+import { ChildCrashedError, TrainingRunError, type TrainingChildHost } from './training-child.host.js';
+
+export interface TrainExperimentProcessorOptions {
+  config: Pick<FleetConfig, 'dataRoot' | 'weightsRoot' | 'artifactsDir' | 'queuePrefix'>;
+  workerId: string;
+  runs: ExperimentRunRepository;
+  events: ExperimentEventPublisher;
+  /** Connection for plain commands (the cancelled-key check). */
+  redis: Redis;
+  /** One training child per concurrent job. */
+  children: TrainingChildHost[];
+  /** Minimum gap between two progress events of one experiment. Default 250 ms. */
+  progressIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+type StopReason = 'cancel' | 'shutdown';
+
+interface RunningJob {
+  child: TrainingChildHost;
+  stop?: StopReason;
+}
+
+const PROBE_FILE = '.write-probe';
+
+export class TrainExperimentProcessor {
+  private readonly running = new Map<string, RunningJob>();
+  private readonly reserved = new Set<TrainingChildHost>();
+  private shuttingDown = false;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: TrainExperimentProcessorOptions) {
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** Experiments this worker is training right now. */
+  runningExperimentIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Stops the experiment's training at the next batch boundary, if this worker runs it. */
+  cancel(experimentId: string): boolean {
+    return this.stop(experimentId, 'cancel');
+  }
+
+  /** Hands every running job back to the queue (used on SIGTERM/SIGINT). */
+  shutdown(): void {
+    this.shuttingDown = true;
+    for (const id of this.running.keys()) this.stop(id, 'shutdown');
+  }
+
+  private stop(experimentId: string, reason: StopReason): boolean {
+    const job = this.running.get(experimentId);
+    if (!job) return false;
+    job.stop ??= reason;
+    job.child.cancel();
+    return true;
+  }
+
+  async process(job: Job<unknown, TrainJobResult>, token?: string): Promise<TrainJobResult> {
+    const pickedUpAt = performance.now();
+    const { runs, events, config } = this.options;
+    const data = await this.parse(job);
+    const { experimentId } = data;
+    const idle: TrainJobResult = { experimentId, epochsDone: 0, bestValAcc: null, bestEpoch: null, finalValAcc: null };
+
+    if ((await this.options.redis.exists(cancelledKey(config.queuePrefix, experimentId))) === 1) {
+      if (await runs.markCancelled(experimentId)) await this.status(experimentId, 'cancelled');
+      this.log(`job ${job.id}: experiment ${experimentId} was cancelled before it started; skipped`);
+      return { ...idle, cancelled: true };
+    }
+
+    const checkpointDir = path.join(config.artifactsDir, experimentId);
+    const resume = await this.prepareCheckpointDir(experimentId, checkpointDir);
+
+    const child = this.acquireChild();
+    const backend = await child.start().catch(async (err: unknown) => {
+      this.reserved.delete(child);
+      throw err;
+    });
+    const started = await runs.markRunning(experimentId, { workerId: this.options.workerId, backend: backend.name, backendInfo: backend.info });
+    if (!started) {
+      this.reserved.delete(child);
+      const status = await runs.getStatus(experimentId);
+      if (status === undefined) throw new UnrecoverableError(`experiment ${experimentId} does not exist`);
+      this.log(`job ${job.id}: experiment ${experimentId} is already ${status}; nothing to do`);
+      return { ...idle, cancelled: status === 'cancelled' };
+    }
+    await this.status(experimentId, 'running', { backend: backend.name });
+
+    const entry: RunningJob = { child };
+    this.running.set(experimentId, entry);
+    if (this.shuttingDown) entry.stop = 'shutdown';
+    let summary = idle;
+    let lastProgressAt = 0;
+    let firstBatchLogged = false;
+    try {
+      const outcome = entry.stop
+        ? { status: 'cancelled' as const }
+        : await child.run(
+            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath: data.config.weights === undefined ? undefined : path.join(config.weightsRoot, data.config.weights), hyper: hyperOf(data), checkpointDir, resume },
+            {
+              onProgress: (progress: BatchProgress) => {
+                if (!firstBatchLogged) {
+                  firstBatchLogged = true;
+                  this.log(`job ${job.id}: pickup to first batch ${Math.round(performance.now() - pickedUpAt)} ms (training child ${child.pid}${resume ? ', resumed from checkpoint' : ''})`);
+                }
+                const now = performance.now();
+                if (now - lastProgressAt < (this.options.progressIntervalMs ?? 250)) return;
+                lastProgressAt = now;
+                void events.publish({ type: 'progress', experimentId, ...progress });
+              },
+              onEpoch: async (metrics: EpochMetrics) => {
+                summary = { experimentId, ...(await this.recordEpoch(experimentId, metrics)) };
+                // A cancel published while this worker's subscriber was reconnecting is still seen here.
+                if ((await this.options.redis.exists(cancelledKey(config.queuePrefix, experimentId)).catch(() => 0)) === 1) this.stop(experimentId, 'cancel');
+              },
+            },
+          );
+      if (outcome.status === 'completed') {
+        await retryUntilDone(() => runs.markSucceeded(experimentId));
+        await this.status(experimentId, 'succeeded');
+        this.log(`job ${job.id}: experiment ${experimentId} succeeded (best val acc ${summary.bestValAcc ?? 'n/a'} at epoch ${summary.bestEpoch ?? 'n/a'})`);
+        return summary;
+      }
+      if (entry.stop === 'shutdown') {
+        await retryUntilDone(() => runs.markRequeued(experimentId, 'worker shut down; resumes from the last checkpoint'));
+        await this.status(experimentId, 'queued');
+        this.log(`job ${job.id}: experiment ${experimentId} handed back to the queue (worker shutting down)`);
+        // Back to waiting without counting a failed attempt; another worker resumes from the checkpoint.
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      await retryUntilDone(() => runs.markCancelled(experimentId));
+      await this.status(experimentId, 'cancelled');
+      this.log(`job ${job.id}: experiment ${experimentId} cancelled after ${summary.epochsDone} epoch(s)`);
+      return { ...summary, cancelled: true };
+    } catch (err) {
+      if (err instanceof WaitingError) throw err;
+      throw await this.failed(job, experimentId, err);
+    } finally {
+      this.running.delete(experimentId);
+      this.reserved.delete(child);
+    }
+  }
+
+  /** Validates the payload; an invalid one fails the job for good (and its experiment, if named). */
+  private async parse(job: Job<unknown, TrainJobResult>): Promise<TrainJobData> {
+    try {
+      return parseTrainJobData(job.data);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const raw = job.data as { experimentId?: unknown } | null;
+      const id = typeof raw?.experimentId === 'string' ? raw.experimentId : undefined;
+      if (err instanceof InvalidTrainJobError && id && !err.errors.some((e) => e.field === 'experimentId')) {
+        if (await this.options.runs.markFailed(id, message)) await this.status(id, 'failed', { error: message });
+      }
+      this.log(`job ${job.id}: ${message}`);
+      throw new UnrecoverableError(message);
+    }
+  }
+
+  /**
+   * Creates the experiment's checkpoint folder and proves it is writable before any training
+   * (an unwritable ARTIFACTS_DIR would otherwise fail only after the first epoch). Resolves to
+   * whether an earlier attempt left a checkpoint to resume from.
+   */
+  private async prepareCheckpointDir(experimentId: string, dir: string): Promise<boolean> {
+    try {
+      await mkdir(dir, { recursive: true });
+      const probe = path.join(dir, PROBE_FILE);
+      await writeFile(probe, '');
+      await rm(probe, { force: true });
+      return (await readdir(dir)).length > 0;
+    } catch (err) {
+      const message = `ARTIFACTS_DIR is not writable: cannot create checkpoint folder ${dir}: ${err instanceof Error ? err.message : String(err)}`;
+      if (await this.options.runs.markFailed(experimentId, message)) await this.status(experimentId, 'failed', { error: message });
+      throw new UnrecoverableError(message);
+    }
+  }
+
+  private acquireChild(): TrainingChildHost {
+    const child = this.options.children.find((c) => !this.reserved.has(c) && !c.busy);
+    if (!child) throw new Error('no free training child (concurrency exceeds the number of training processes)');
+    this.reserved.add(child);
+    return child;
+  }
+
+  private async recordEpoch(experimentId: string, metrics: EpochMetrics) {
+    const stored = await retryUntilDone(() => this.options.runs.recordEpoch(experimentId, metrics), {
+      onRetry: (attempt, err) => this.log(`storing epoch ${metrics.epoch} of ${experimentId} failed (attempt ${attempt}), retrying: ${err instanceof Error ? err.message : String(err)}`),
+    });
+    await this.options.events.publish({ type: 'epoch', experimentId, metrics });
+    return stored;
+  }
+
+  /** Records a failed attempt; returns the error BullMQ should see (UnrecoverableError = no retry). */
+  private async failed(job: Job<unknown, TrainJobResult>, experimentId: string, err: unknown): Promise<Error> {
+    const message = err instanceof Error ? err.message : String(err);
+    const unrecoverable = err instanceof UnrecoverableError || (err instanceof TrainingRunError && err.failure.kind === 'unrecoverable');
+    const attempts = job.opts.attempts ?? 1;
+    const last = unrecoverable || job.attemptsMade + 1 >= attempts;
+    const reason = err instanceof ChildCrashedError ? `training process crashed: ${message}` : message;
+    if (last) {
+      await retryUntilDone(() => this.options.runs.markFailed(experimentId, reason));
+      await this.status(experimentId, 'failed', { error: reason });
+    } else {
+      await retryUntilDone(() => this.options.runs.markRequeued(experimentId, `attempt ${job.attemptsMade + 1} of ${attempts} failed, retrying: ${reason}`));
+      await this.status(experimentId, 'queued', { error: reason });
+    }
+    this.log(`job ${job.id}: experiment ${experimentId} ${last ? 'failed' : 'will be retried'}: ${reason}`);
+    if (unrecoverable) return err instanceof UnrecoverableError ? err : new UnrecoverableError(reason);
+    return err instanceof Error ? err : new Error(reason);
+  }
+
+  private status(experimentId: string, status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled', extra: { backend?: string; error?: string } = {}): Promise<void> {
+    return this.options.events.publish({ type: 'status', experimentId, status, workerId: this.options.workerId, ...extra, at: new Date().toISOString() });
+  }
+}
+
+function hyperOf(data: TrainJobData) {
+  const { dataset: _dataset, weights: _weights, ...hyper } = data.config;
+  return hyper;
+}

@@ -1,0 +1,194 @@
+// Parent side of one training child process: forks it, waits for its backend, runs one training
+// at a time through it and restarts it when it dies. A child that dies mid-run fails that run with
+// ChildCrashedError (retryable) instead of hanging the job.
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import type { BackendInfo, BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
+import { isChildMessage, type ChildMessage, type ParentMessage, type RunFailure, type RunSpec } from './training-ipc.js';
+
+export interface TrainingChildHostOptions {
+  /** Path of the compiled training-child.js. */
+  childPath: string;
+  /** Backend preference handed to the engine's initBackend. Default 'auto'. */
+  backend?: string;
+  /** Environment of the child. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** How long the child may take to initialise its backend. Default 120000 ms. */
+  readyTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunHandlers {
+  onStarted?(info: unknown): void;
+  onProgress?(progress: BatchProgress): void;
+  /** Awaited before the child is told to go on with the next epoch. */
+  onEpoch(metrics: EpochMetrics): Promise<void>;
+}
+
+export type RunOutcome = { status: 'completed' } | { status: 'cancelled' };
+
+export class TrainingRunError extends Error {
+  override name = 'TrainingRunError';
+  constructor(readonly failure: RunFailure) {
+    super(failure.message);
+  }
+}
+
+export class ChildCrashedError extends Error {
+  override name = 'ChildCrashedError';
+}
+
+interface PendingRun {
+  runId: string;
+  handlers: RunHandlers;
+  resolve(outcome: RunOutcome): void;
+  reject(err: Error): void;
+  /** Set when storing an epoch failed: the run is being cancelled and then fails with it. */
+  error?: Error;
+}
+
+export class TrainingChildHost {
+  private child: ChildProcess | undefined;
+  private backendInfo: BackendInfo | undefined;
+  private starting: Promise<BackendInfo> | undefined;
+  private pending: PendingRun | undefined;
+  private stopping = false;
+
+  constructor(private readonly options: TrainingChildHostOptions) {}
+
+  /** Pid of the current child, when one is running. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get backend(): BackendInfo | undefined {
+    return this.backendInfo;
+  }
+
+  get busy(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /** Forks the child (if not running) and resolves once its backend is ready. */
+  start(): Promise<BackendInfo> {
+    if (this.child && this.backendInfo) return Promise.resolve(this.backendInfo);
+    this.starting ??= this.spawn().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private spawn(): Promise<BackendInfo> {
+    const log = this.options.log ?? (() => undefined);
+    return new Promise<BackendInfo>((resolve, reject) => {
+      const child = fork(this.options.childPath, ['--backend', this.options.backend ?? 'auto'], {
+        env: this.options.env ?? process.env,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'advanced',
+      });
+      this.child = child;
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`training child did not initialise its backend within ${this.options.readyTimeoutMs ?? 120_000} ms`));
+      }, this.options.readyTimeoutMs ?? 120_000);
+      let ready = false;
+      child.on('message', (raw: unknown) => {
+        if (!isChildMessage(raw)) return;
+        if (raw.type === 'ready') {
+          ready = true;
+          clearTimeout(timer);
+          this.backendInfo = raw.backend;
+          resolve(raw.backend);
+        } else if (raw.type === 'fatal') {
+          clearTimeout(timer);
+          reject(new Error(`training child could not start: ${raw.error}`));
+        } else {
+          this.onRunMessage(raw);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (this.child === child) {
+          this.child = undefined;
+          this.backendInfo = undefined;
+        }
+        if (!ready) reject(new Error(`training child exited before it was ready (${signal ?? `code ${code}`})`));
+        const pending = this.pending;
+        if (pending) {
+          this.pending = undefined;
+          pending.reject(new ChildCrashedError(`training process ${child.pid} died during the run (${signal ?? `exit code ${code}`})`));
+        }
+        if (!this.stopping) log(`training child ${child.pid} exited (${signal ?? `code ${code}`}); a new one starts with the next job`);
+      });
+      child.on('error', (err) => log(`training child error: ${err.message}`));
+    });
+  }
+
+  /** Runs one training in the child; resolves when it finished or was cancelled. */
+  async run(spec: RunSpec, handlers: RunHandlers): Promise<RunOutcome & { runId: string }> {
+    if (this.pending) throw new Error('training child is busy');
+    await this.start();
+    const runId = randomUUID();
+    const outcome = await new Promise<RunOutcome>((resolve, reject) => {
+      this.pending = { runId, handlers, resolve, reject };
+      this.post({ type: 'run', runId, spec });
+    });
+    return { ...outcome, runId };
+  }
+
+  /** Asks the child to stop the current run at the next batch boundary. */
+  cancel(): void {
+    if (this.pending) this.post({ type: 'cancel', runId: this.pending.runId });
+  }
+
+  /** Stops the child: a polite shutdown message, SIGKILL if it is still there after graceMs. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.post({ type: 'shutdown' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private post(message: ParentMessage): void {
+    if (this.child?.connected) this.child.send(message);
+  }
+
+  private onRunMessage(message: Exclude<ChildMessage, { type: 'ready' } | { type: 'fatal' }>): void {
+    const pending = this.pending;
+    if (!pending || pending.runId !== message.runId) return;
+    switch (message.type) {
+      case 'started':
+        pending.handlers.onStarted?.(message.info);
+        return;
+      case 'progress':
+        pending.handlers.onProgress?.(message.progress);
+        return;
+      case 'epoch': {
+        const { epoch } = message.metrics;
+        pending.handlers.onEpoch(message.metrics).then(
+          () => this.post({ type: 'epoch-ack', runId: message.runId, epoch }),
+          (err: unknown) => {
+            // The epoch could not be stored: stop the run rather than train on without it. The
+            // run stays pending until the child confirms it stopped, so the child is free again.
+            pending.error = err instanceof Error ? err : new Error(String(err));
+            this.post({ type: 'cancel', runId: message.runId });
+          },
+        );
+        return;
+      }
+      case 'done':
+        this.pending = undefined;
+        if (pending.error) return pending.reject(pending.error);
+        pending.resolve(message.cancelled ? { status: 'cancelled' } : { status: 'completed' });
+        return;
+      case 'failed':
+        this.pending = undefined;
+        pending.reject(pending.error ?? new TrainingRunError(message.error));
+        return;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { parseWorkerOptions } from './worker-options.js';
+
+const argv = (...args: string[]) => ['node', 'main.js', ...args];
+
+describe('parseWorkerOptions', () => {
+  it('defaults to one auto-backend job, a 30 s lock and a 5 s heartbeat', () => {
+    expect(parseWorkerOptions(argv(), {})).toEqual({
+      gpu: undefined,
+      concurrency: 1,
+      backend: 'auto',
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 30_000,
+      heartbeatMs: 5_000,
+    });
+  });
+
+  it('reads flags and the environment', () => {
+    const opts = parseWorkerOptions(argv('--gpu', '1', '--concurrency', '2', '--backend', 'wasm'), {
+      WORKER_LOCK_DURATION_MS: '2000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+      WORKER_HEARTBEAT_MS: '500',
+    });
+    expect(opts).toEqual({ gpu: 1, concurrency: 2, backend: 'wasm', lockDurationMs: 2000, stalledIntervalMs: 1000, heartbeatMs: 500 });
+  });
+
+  it('takes the backend from WORKER_BACKEND when the flag is absent', () => {
+    expect(parseWorkerOptions(argv(), { WORKER_BACKEND: 'cpu' }).backend).toBe('cpu');
+  });
+
+  it.each([
+    [argv('--backend', 'cuda'), {}, /--backend must be one of/],
+    [argv('--concurrency', '0'), {}, /--concurrency must be between 1 and 64/],
+    [argv('--gpu', 'x'), {}, /--gpu must be an integer/],
+    [argv(), { WORKER_LOCK_DURATION_MS: '10' }, /WORKER_LOCK_DURATION_MS must be between/],
+  ])('rejects %j %j with a message naming the option', (args, env, message) => {
+    expect(() => parseWorkerOptions(args, env)).toThrow(message);
+  });
+});

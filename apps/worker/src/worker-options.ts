@@ -1,0 +1,57 @@
+// Command line and environment of a worker process. Pure: parses what it is given, so the rules
+// are unit-tested without starting anything. Invalid values throw one line naming the flag/variable.
+import { Command, InvalidArgumentError } from 'commander';
+
+export const WORKER_BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type WorkerBackend = (typeof WORKER_BACKENDS)[number];
+
+export interface WorkerOptions {
+  /** GPU index; sets CUDA_VISIBLE_DEVICES for the training process. Default: unset (all/none). */
+  gpu: number | undefined;
+  /** Jobs trained at once, one training process each. Default 1 */
+  concurrency: number;
+  /** Backend preference for the engine. Default 'auto' (env WORKER_BACKEND) */
+  backend: WorkerBackend;
+  /** BullMQ lock duration: a job whose lock is not renewed for this long is stalled. Default 30000 ms (env WORKER_LOCK_DURATION_MS) */
+  lockDurationMs: number;
+  /** How often BullMQ looks for stalled jobs. Default = lockDurationMs (env WORKER_STALLED_INTERVAL_MS) */
+  stalledIntervalMs: number;
+  /** Worker table heartbeat period. Default 5000 ms (env WORKER_HEARTBEAT_MS) */
+  heartbeatMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new InvalidArgumentError(`${name} must be an integer (got "${raw}")`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max} (got ${value})`);
+  return value;
+}
+
+function backendOf(name: string, raw: string): WorkerBackend {
+  if (!(WORKER_BACKENDS as readonly string[]).includes(raw)) throw new InvalidArgumentError(`${name} must be one of ${WORKER_BACKENDS.join(', ')} (got "${raw}")`);
+  return raw as WorkerBackend;
+}
+
+/** Parses argv (as process.argv, node and script first) and env. Throws InvalidArgumentError. */
+export function parseWorkerOptions(argv: string[], env: Env = process.env): WorkerOptions {
+  const program = new Command('start:worker')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined })
+    .option('--gpu <index>', 'GPU index (sets CUDA_VISIBLE_DEVICES for training)', (v) => int('--gpu', v, 0, 0, 1024))
+    .option('--concurrency <n>', 'jobs trained at once, one training process each', (v) => int('--concurrency', v, 1, 1, 64))
+    .option('--backend <name>', `training backend: ${WORKER_BACKENDS.join('|')}`, (v) => backendOf('--backend', v));
+  program.parse(argv);
+  const opts = program.opts<{ gpu?: number; concurrency?: number; backend?: WorkerBackend }>();
+  const lockDurationMs = int('WORKER_LOCK_DURATION_MS', env.WORKER_LOCK_DURATION_MS, 30_000, 500, 3_600_000);
+  return {
+    gpu: opts.gpu,
+    concurrency: opts.concurrency ?? 1,
+    backend: opts.backend ?? (env.WORKER_BACKEND ? backendOf('WORKER_BACKEND', env.WORKER_BACKEND) : 'auto'),
+    lockDurationMs,
+    stalledIntervalMs: int('WORKER_STALLED_INTERVAL_MS', env.WORKER_STALLED_INTERVAL_MS, lockDurationMs, 100, 3_600_000),
+    heartbeatMs: int('WORKER_HEARTBEAT_MS', env.WORKER_HEARTBEAT_MS, 5_000, 100, 600_000),
+  };
+}
