@@ -8,24 +8,32 @@ import { CliError, ExitCode } from './cli-error.js';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:3000';
 
-/** An experiment as the API returns it (GET /api/experiments/:id adds `epochs`). */
+/** An experiment's complete configuration (defaults applied), as the API returns it. */
+export interface ExperimentConfigView {
+  dataset: string;
+  weights?: string;
+  strategy: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  lrFactor: number;
+  momentum: number;
+  weightDecay: number;
+  stepSize: number;
+  gamma: number;
+  imageSize: number;
+  seed: number;
+}
+
+/** An experiment as the API returns it (apps/api ExperimentDto). */
 export interface ExperimentView {
   id: string;
   name: string | null;
   sweepId: string | null;
   gridValues: Record<string, unknown> | null;
-  dataset: string;
-  weights: string | null;
+  config: ExperimentConfigView;
   strategy: string;
-  lr: number;
-  lrFactor: number;
-  momentum: number;
-  epochs: number;
-  batchSize: number;
-  imageSize: number;
-  seed: number;
-  stepSize: number;
-  gamma: number;
+  dataset: string;
   priority: number;
   status: ExperimentStatusName;
   attempts: number;
@@ -40,13 +48,12 @@ export interface ExperimentView {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  seconds: number | null;
 }
 
-export interface ExperimentDetail extends Omit<ExperimentView, 'epochs'> {
-  /** Configured number of epochs. */
-  epochs: number;
-  /** Per-epoch metrics recorded so far. */
-  epochMetrics?: EpochMetrics[];
+/** GET /api/experiments/:id: the experiment and its recorded epochs, ascending. */
+export interface ExperimentDetail extends ExperimentView {
+  epochs: EpochMetrics[];
 }
 
 export interface Page<T> {
@@ -54,56 +61,80 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export interface SweepRow {
+export type StatusCounts = Record<ExperimentStatusName, number>;
+
+export interface SweepSummary {
   id: string;
-  name?: string | null;
+  name: string | null;
+  base: Record<string, unknown>;
+  grid: Record<string, unknown[]>;
+  createdAt: string;
+  total: number;
+  counts: StatusCounts;
+}
+
+export interface SweepRun {
+  id: string;
   strategy: string;
-  gridValues: Record<string, unknown> | null;
+  gridValues: Record<string, unknown>;
   status: ExperimentStatusName;
-  epochs?: number;
   epochsDone: number;
   bestValAcc: number | null;
   bestEpoch: number | null;
   finalValAcc: number | null;
   seconds: number | null;
-}
-
-export interface SweepSummary {
-  id: string;
-  name: string | null;
-  createdAt: string;
-  count?: number;
-  counts: Partial<Record<ExperimentStatusName, number>>;
+  error: string | null;
 }
 
 export interface SweepDetail extends SweepSummary {
-  base?: Record<string, unknown>;
-  grid?: Record<string, unknown[]>;
-  rows: SweepRow[];
+  runs: SweepRun[];
+}
+
+export interface CompareRun {
+  id: string;
+  seed: number;
+  status: ExperimentStatusName;
+  gridValues: Record<string, unknown>;
+  bestValAcc: number | null;
+  bestEpoch: number | null;
+  meanEpochSeconds: number | null;
 }
 
 export interface CompareGroup {
-  key: string;
-  runs: number;
+  rank: number;
+  value: string | number | null;
+  n: number;
   meanBestValAcc: number | null;
   stdBestValAcc: number | null;
-  bestRun: { id: string; bestValAcc: number | null; bestEpoch?: number | null } | null;
+  bestRun: CompareRun | null;
   meanEpochSeconds: number | null;
-  pValueVsBest: number | null;
-  note?: string | null;
+  pValue: number | null;
+  runs: CompareRun[];
 }
 
 export interface CompareResult {
   sweepId: string;
   groupBy: string;
   groups: CompareGroup[];
-  note?: string | null;
+  note: string | null;
 }
 
 export interface CreatedSweep {
   id: string;
   count: number;
   experimentIds: string[];
+}
+
+export interface WorkerView {
+  id: string;
+  host: string;
+  pid: number;
+  gpu: number | null;
+  backend: string;
+  backendInfo: string | null;
+  currentExperimentId: string | null;
+  startedAt: string;
+  lastSeenAt: string;
 }
 
 /** One message of a Server-Sent Events stream. */
@@ -262,7 +293,7 @@ export class ApiClient {
     return this.request('POST', '/api/sweeps', body);
   }
 
-  listSweeps(): Promise<SweepSummary[] | Page<SweepSummary>> {
+  listSweeps(): Promise<{ items: SweepSummary[] }> {
     return this.request('GET', '/api/sweeps');
   }
 
@@ -272,6 +303,10 @@ export class ApiClient {
 
   compareSweep(id: string, groupBy = 'strategy'): Promise<CompareResult> {
     return this.request('GET', `/api/sweeps/${encodeURIComponent(id)}/compare?groupBy=${encodeURIComponent(groupBy)}`);
+  }
+
+  listWorkers(): Promise<{ items: WorkerView[] }> {
+    return this.request('GET', '/api/workers');
   }
 
   cancelExperiment(id: string): Promise<ExperimentView> {

@@ -22,7 +22,7 @@ export function registerCancelCommand(program: Command): void {
       process.stdout.write(`experiment ${id}: ${exp.status}\n`);
       return;
     }
-    const open = found.sweep.rows.filter((r) => !isFinal(r.status));
+    const open = found.sweep.runs.filter((r) => !isFinal(r.status));
     let failed = 0;
     for (const row of open) {
       try {

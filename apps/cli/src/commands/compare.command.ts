@@ -13,16 +13,15 @@ function pValue(p: number | null | undefined): string {
 /** The ranked comparison as text (also printed by `npm run demo`). */
 export function compareText(result: CompareResult): string {
   const rows = result.groups.map((g, i) => [
-    i + 1,
-    g.key,
-    g.runs,
-    g.stdBestValAcc !== null && g.stdBestValAcc !== undefined && g.runs > 1 ? `${pct(g.meanBestValAcc)} ± ${pct(g.stdBestValAcc)}` : pct(g.meanBestValAcc),
-    g.bestRun ? `${pct(g.bestRun.bestValAcc)} (${shortId(g.bestRun.id)})` : '-',
+    g.rank,
+    String(g.value),
+    g.n === g.runs.length ? g.n : `${g.n}/${g.runs.length}`,
+    g.stdBestValAcc !== null ? `${pct(g.meanBestValAcc)} ± ${pct(g.stdBestValAcc)}` : pct(g.meanBestValAcc),
+    g.bestRun ? `${pct(g.bestRun.bestValAcc)} (${shortId(g.bestRun.id)} seed ${g.bestRun.seed})` : '-',
     duration(g.meanEpochSeconds),
-    i === 0 ? 'best' : pValue(g.pValueVsBest),
-    g.note ?? '',
+    i === 0 ? 'best' : pValue(g.pValue),
   ]);
-  const lines = [formatTable(['>#', result.groupBy ?? 'group', '>runs', '>best val acc (mean ± std)', '>best run', '>s/epoch', '>p vs best', 'note'], rows)];
+  const lines = [formatTable(['>#', result.groupBy, '>runs', '>best val acc (mean ± std)', '>best run', '>s/epoch', '>p vs best'], rows)];
   if (result.note) lines.push('', result.note);
   return lines.join('\n');
 }

@@ -2,8 +2,8 @@
 // that experiment (config, where it ran, its epochs) or sweep (counts and one row per run).
 // Also home of the small text-table helpers the other API commands print with.
 import type { Command } from 'commander';
-import type { EpochMetrics } from '@fleet/training/contracts.js';
-import { clientFromOptions, withApiOptions, type ExperimentDetail, type ExperimentView, type Page, type SweepDetail, type SweepSummary } from '../api-client.js';
+import { TRAIN_DEFAULTS } from '@fleet/training/contracts.js';
+import { clientFromOptions, withApiOptions, type ExperimentDetail, type SweepDetail, type SweepRun, type SweepSummary } from '../api-client.js';
 
 /** Renders rows as an aligned text table; columns whose header starts with '>' are right-aligned. */
 export function formatTable(headers: string[], rows: (string | number)[][]): string {
@@ -55,23 +55,10 @@ export function gridLabel(grid: Record<string, unknown> | null | undefined): str
     .join(' ');
 }
 
-/** The array of recorded epochs, whatever field the API put it in. */
-export function epochMetricsOf(exp: ExperimentDetail): EpochMetrics[] {
-  const raw = exp as unknown as { epochs?: unknown; epochMetrics?: unknown; metrics?: unknown };
-  for (const candidate of [raw.epochMetrics, raw.epochs, raw.metrics]) if (Array.isArray(candidate)) return candidate as EpochMetrics[];
-  return [];
-}
-
-/** Configured number of epochs of an experiment. */
-export function epochCountOf(exp: ExperimentView | ExperimentDetail): number | undefined {
-  const raw = exp as unknown as { epochs?: unknown; config?: { epochs?: unknown } };
-  if (typeof raw.epochs === 'number') return raw.epochs;
-  if (typeof raw.config?.epochs === 'number') return raw.config.epochs;
-  return undefined;
-}
-
-export function sweepsOf(list: SweepSummary[] | Page<SweepSummary>): SweepSummary[] {
-  return Array.isArray(list) ? list : list.items;
+/** Configured epochs of a sweep run: its grid value, else the sweep's base, else the default. */
+export function runEpochs(sweep: SweepSummary, run: SweepRun): number {
+  const v = run.gridValues.epochs ?? sweep.base.epochs;
+  return typeof v === 'number' ? v : TRAIN_DEFAULTS.epochs;
 }
 
 function countsLabel(counts: Partial<Record<string, number>> | undefined): string {
@@ -83,15 +70,16 @@ function countsLabel(counts: Partial<Record<string, number>> | undefined): strin
 }
 
 function experimentText(exp: ExperimentDetail): string {
-  const epochs = epochMetricsOf(exp);
-  const total = epochCountOf(exp);
+  const epochs = exp.epochs;
+  const c = exp.config;
+  const total = c.epochs;
   const lines = [
     `experiment ${exp.id}${exp.name ? ` (${exp.name})` : ''}`,
     `  status      ${exp.status}${exp.error ? `: ${exp.error}` : ''}`,
-    `  strategy    ${exp.strategy} on ${exp.dataset}${exp.weights ? ` from ${exp.weights}` : ''}`,
-    `  config      epochs=${total ?? '?'} batchSize=${exp.batchSize} lr=${exp.lr} lrFactor=${exp.lrFactor} momentum=${exp.momentum} stepSize=${exp.stepSize} gamma=${exp.gamma} imageSize=${exp.imageSize} seed=${exp.seed}`,
+    `  strategy    ${exp.strategy} on ${exp.dataset}${c.weights ? ` from ${c.weights}` : ''}`,
+    `  config      epochs=${total} batchSize=${c.batchSize} lr=${c.lr} lrFactor=${c.lrFactor} momentum=${c.momentum} weightDecay=${c.weightDecay} stepSize=${c.stepSize} gamma=${c.gamma} imageSize=${c.imageSize} seed=${c.seed}`,
     `  ran on      ${exp.workerId ?? '-'}${exp.backend ? ` (${exp.backend}${exp.backendInfo ? `: ${exp.backendInfo}` : ''})` : ''}`,
-    `  progress    ${exp.epochsDone}/${total ?? '?'} epochs; best val acc ${pct(exp.bestValAcc)}${exp.bestEpoch ? ` at epoch ${exp.bestEpoch}` : ''}; final ${pct(exp.finalValAcc)}`,
+    `  progress    ${exp.epochsDone}/${total} epochs in ${duration(exp.seconds)}; best val acc ${pct(exp.bestValAcc)}${exp.bestEpoch ? ` at epoch ${exp.bestEpoch}` : ''}; final ${pct(exp.finalValAcc)}`,
   ];
   if (exp.sweepId) lines.push(`  sweep       ${exp.sweepId}`);
   if (epochs.length > 0) {
@@ -111,7 +99,7 @@ export function sweepText(sweep: SweepDetail): string {
   lines.push(
     formatTable(
       ['id', 'strategy', 'grid', 'status', '>epochs', '>best val acc', '>best ep', '>final', '>time'],
-      sweep.rows.map((r) => [shortId(r.id), r.strategy, gridLabel(r.gridValues), r.status, r.epochs ? `${r.epochsDone}/${r.epochs}` : r.epochsDone, pct(r.bestValAcc), r.bestEpoch ?? '-', pct(r.finalValAcc), duration(r.seconds)]),
+      sweep.runs.map((r) => [shortId(r.id), r.strategy, gridLabel(r.gridValues), r.status, `${r.epochsDone}/${runEpochs(sweep, r)}`, pct(r.bestValAcc), r.bestEpoch ?? '-', pct(r.finalValAcc), duration(r.seconds)]),
     ),
   );
   return lines.join('\n');
@@ -136,10 +124,10 @@ export function registerStatusCommand(program: Command): void {
     const limit = Math.max(1, Math.min(200, Number.parseInt(opts.limit, 10) || 15));
     const [sweeps, experiments] = await Promise.all([client.listSweeps(), client.listExperiments({ limit })]);
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ sweeps: sweepsOf(sweeps), experiments: experiments.items }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ sweeps: sweeps.items, experiments: experiments.items }, null, 2)}\n`);
       return;
     }
-    const recentSweeps = sweepsOf(sweeps).slice(0, 10);
+    const recentSweeps = sweeps.items.slice(0, 10);
     const out: string[] = [];
     if (recentSweeps.length > 0) {
       out.push('Sweeps', formatTable(['id', 'name', 'created', 'runs'], recentSweeps.map((s) => [s.id, s.name ?? '', new Date(s.createdAt).toLocaleString(), countsLabel(s.counts)])), '');
@@ -150,7 +138,7 @@ export function registerStatusCommand(program: Command): void {
         ? '(none yet: submit one with `finetune submit --dataset DIR --strategy finetune`)'
         : formatTable(
             ['id', 'strategy', 'dataset', 'status', '>epochs', '>best val acc', 'worker'],
-            experiments.items.map((e) => [e.id, e.strategy, e.dataset, e.status, `${e.epochsDone}/${epochCountOf(e) ?? '?'}`, pct(e.bestValAcc), e.workerId ?? '-']),
+            experiments.items.map((e) => [e.id, e.strategy, e.dataset, e.status, `${e.epochsDone}/${e.config.epochs}`, pct(e.bestValAcc), e.workerId ?? '-']),
           ),
     );
     process.stdout.write(`${out.join('\n')}\n`);

@@ -7,8 +7,8 @@ import type { Command } from 'commander';
 import type { BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
 import type { ExperimentStatusName } from '@fleet/queue';
 import { CliError, ExitCode } from '../cli-error.js';
-import { clientFromOptions, isFinal, toExperimentEvent, withApiOptions, type ApiClient, type ExperimentDetail, type SweepRow } from '../api-client.js';
-import { epochCountOf, epochMetricsOf, gridLabel, pct, shortId } from './status.command.js';
+import { clientFromOptions, isFinal, toExperimentEvent, withApiOptions, type ApiClient, type ExperimentDetail, type SweepDetail, type SweepRun } from '../api-client.js';
+import { gridLabel, pct, runEpochs, shortId } from './status.command.js';
 
 export interface WatchOptions {
   /** Where progress is written. Default process.stdout */
@@ -113,12 +113,11 @@ export async function watch(client: ApiClient, id: string, options: WatchOptions
   };
 
   const fromExperiment = (exp: ExperimentDetail): void => {
-    const metrics = epochMetricsOf(exp);
-    const last = metrics.at(-1);
+    const last = exp.epochs.at(-1);
     const label = exp.sweepId || found.kind === 'sweep' ? `${exp.strategy} ${gridLabel(exp.gridValues)}`.trim() : `${shortId(exp.id)} ${exp.strategy}`;
     upsert(exp.id, label, {
       status: exp.status,
-      epochs: epochCountOf(exp),
+      epochs: exp.config.epochs,
       epochsDone: Math.max(states.get(exp.id)?.epochsDone ?? 0, exp.epochsDone),
       lastValAcc: last?.valAcc ?? states.get(exp.id)?.lastValAcc,
       bestValAcc: exp.bestValAcc ?? undefined,
@@ -126,11 +125,12 @@ export async function watch(client: ApiClient, id: string, options: WatchOptions
     });
   };
 
-  const fromRow = (row: SweepRow): void => {
+  const fromRow = (sweep: SweepDetail, row: SweepRun): void => {
     const prev = states.get(row.id);
     upsert(row.id, `${row.strategy} ${gridLabel(row.gridValues)}`.trim(), {
       status: row.status,
-      epochs: row.epochs ?? prev?.epochs,
+      error: row.error ?? undefined,
+      epochs: runEpochs(sweep, row),
       epochsDone: Math.max(prev?.epochsDone ?? 0, row.epochsDone),
       lastValAcc: row.finalValAcc ?? prev?.lastValAcc,
       bestValAcc: row.bestValAcc ?? undefined,
@@ -148,8 +148,16 @@ export async function watch(client: ApiClient, id: string, options: WatchOptions
     void (async () => {
       try {
         for await (const message of client.followEvents(s.id, { signal })) {
+          if (message.event === 'snapshot') {
+            const snap = JSON.parse(message.data) as { status: ExperimentStatusName; error?: string | null; epochs?: EpochMetrics[] };
+            const last = snap.epochs?.at(-1);
+            upsert(s.id, s.label, { status: snap.status, error: snap.error ?? undefined, epochsDone: Math.max(s.epochsDone, last?.epoch ?? 0), lastValAcc: last?.valAcc });
+          }
           const event = toExperimentEvent(message);
-          if (!event) continue;
+          if (!event) {
+            if (isFinal(s.status)) break;
+            continue;
+          }
           switch (event.type) {
             case 'status':
               upsert(s.id, s.label, { status: event.status, error: event.error });
@@ -214,11 +222,14 @@ export async function watch(client: ApiClient, id: string, options: WatchOptions
 
   const refresh = async (): Promise<void> => {
     if (found.kind === 'experiment') fromExperiment(await client.getExperiment(id));
-    else for (const row of (await client.getSweep(id)).rows) fromRow(row);
+    else {
+      const sweep = await client.getSweep(id);
+      for (const row of sweep.runs) fromRow(sweep, row);
+    }
   };
 
   if (found.kind === 'experiment') fromExperiment(found.experiment);
-  else for (const row of found.sweep.rows) fromRow(row);
+  else for (const row of found.sweep.runs) fromRow(found.sweep, row);
   if (found.kind === 'sweep') log(`sweep ${id}: ${states.size} experiments`);
 
   try {
