@@ -4,3 +4,7 @@ export type { ExperimentStatus } from './generated/prisma/enums.js';
 export * from './epoch-metric.repository.js';
 export * from './experiment-run.repository.js';
 export * from './worker.repository.js';
+export * from './experiment-query.js';
+export * from './experiment.mapper.js';
+export * from './experiment.repository.js';
+export * from './sweep.repository.js';

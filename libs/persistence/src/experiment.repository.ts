@@ -1,0 +1,113 @@
+// The API's view of experiments: create, read, list with keyset pagination, and the status changes
+// the API makes itself (cancel, enqueue failure, retry). Status changes are conditional updates so
+// they never overwrite a state a worker reached meanwhile (e.g. a run that just succeeded stays
+// succeeded when a cancel arrives a moment late).
+import type { EpochMetrics } from '@fleet/training/contracts.js';
+import type { Prisma } from './generated/prisma/client.js';
+import type { ExperimentStatus } from './generated/prisma/enums.js';
+import { toColumns } from './epoch-metric.repository.js';
+import { decodeCursor, encodeCursor, type ExperimentQuery, type ExperimentSortField } from './experiment-query.js';
+import { toExperimentColumns, toExperimentRecord, type ExperimentRecord, type NewExperiment } from './experiment.mapper.js';
+import type { PrismaService } from './prisma.service.js';
+
+export interface ExperimentWithEpochs extends ExperimentRecord {
+  epochs: EpochMetrics[];
+}
+
+export interface ExperimentPage {
+  items: ExperimentRecord[];
+  nextCursor: string | null;
+}
+
+/** Default page size of list(). */
+export const DEFAULT_PAGE_SIZE = 50;
+
+const ACTIVE: ExperimentStatus[] = ['queued', 'running'];
+const RETRYABLE: ExperimentStatus[] = ['failed', 'cancelled'];
+
+export class ExperimentRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  async create(experiment: NewExperiment): Promise<ExperimentRecord> {
+    const row = await this.prisma.experiment.create({ data: toExperimentColumns(experiment, new Date()) });
+    return toExperimentRecord(row);
+  }
+
+  async findById(id: string): Promise<ExperimentRecord | null> {
+    const row = await this.prisma.experiment.findUnique({ where: { id } });
+    return row ? toExperimentRecord(row) : null;
+  }
+
+  async findWithEpochs(id: string): Promise<ExperimentWithEpochs | null> {
+    const row = await this.prisma.experiment.findUnique({ where: { id }, include: { epochMetrics: { orderBy: { epoch: 'asc' } } } });
+    if (!row) return null;
+    const { epochMetrics, ...experiment } = row;
+    return { ...toExperimentRecord(experiment), epochs: epochMetrics.map(toColumns) };
+  }
+
+  async list(query: ExperimentQuery): Promise<ExperimentPage> {
+    const sort: ExperimentSortField = query.sort ?? 'createdAt';
+    const order = query.order ?? 'desc';
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const filters: Prisma.ExperimentWhereInput[] = [];
+    if (query.sweepId !== undefined) filters.push({ sweepId: query.sweepId });
+    if (query.status !== undefined) filters.push({ status: query.status });
+    if (query.strategy !== undefined) filters.push({ strategy: query.strategy });
+    if (query.dataset !== undefined) filters.push({ dataset: query.dataset });
+    if (query.cursor !== undefined) {
+      const cursor = decodeCursor(query.cursor, sort, order);
+      const op = order === 'desc' ? 'lt' : 'gt';
+      if (sort === 'createdAt') {
+        const at = new Date(cursor.value as string);
+        filters.push({ OR: [{ createdAt: { [op]: at } }, { createdAt: at, id: { [op]: cursor.id } }] });
+      } else if (cursor.value === null) {
+        filters.push({ bestValAcc: null, id: { [op]: cursor.id } });
+      } else {
+        const best = cursor.value as number;
+        filters.push({ OR: [{ bestValAcc: { [op]: best } }, { bestValAcc: best, id: { [op]: cursor.id } }, { bestValAcc: null }] });
+      }
+    }
+    const orderBy: Prisma.ExperimentOrderByWithRelationInput[] =
+      sort === 'createdAt' ? [{ createdAt: order }, { id: order }] : [{ bestValAcc: { sort: order, nulls: 'last' } }, { id: order }];
+    const rows = await this.prisma.experiment.findMany({ where: { AND: filters }, orderBy, take: limit + 1 });
+    const page = rows.slice(0, limit).map(toExperimentRecord);
+    const last = page.at(-1);
+    const nextCursor =
+      rows.length > limit && last
+        ? encodeCursor({ sort, order, id: last.id, value: sort === 'createdAt' ? last.createdAt.toISOString() : last.bestValAcc })
+        : null;
+    return { items: page, nextCursor };
+  }
+
+  /** queued/running -> cancelled. Returns the updated record, or null when it was not active. */
+  async cancel(id: string): Promise<ExperimentRecord | null> {
+    const { count } = await this.prisma.experiment.updateMany({ where: { id, status: { in: ACTIVE } }, data: { status: 'cancelled', finishedAt: new Date() } });
+    return count === 1 ? this.findById(id) : null;
+  }
+
+  /** queued -> failed with the reason, for runs whose job never reached the queue. */
+  async markNotEnqueued(ids: string[], error: string): Promise<number> {
+    const { count } = await this.prisma.experiment.updateMany({ where: { id: { in: ids }, status: 'queued' }, data: { status: 'failed', error, finishedAt: new Date() } });
+    return count;
+  }
+
+  /** Ids of a sweep's failed/cancelled runs, in creation order. */
+  async listRetryable(sweepId: string): Promise<string[]> {
+    const rows = await this.prisma.experiment.findMany({ where: { sweepId, status: { in: RETRYABLE } }, select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * failed/cancelled -> queued (stored epochs are kept: the worker upserts epochs, so a re-run
+   * replaces them one by one). Returns the records that were reset.
+   */
+  async requeue(ids: string[]): Promise<ExperimentRecord[]> {
+    if (ids.length === 0) return [];
+    return this.prisma.$transaction(async (tx) => {
+      const rows = await tx.experiment.findMany({ where: { id: { in: ids }, status: { in: RETRYABLE } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      const reset = { status: 'queued' as const, error: null, startedAt: null, finishedAt: null, workerId: null };
+      await tx.experiment.updateMany({ where: { id: { in: rows.map((r) => r.id) }, status: { in: RETRYABLE } }, data: reset });
+      return rows.map((r) => toExperimentRecord({ ...r, ...reset }));
+    });
+  }
+}
