@@ -1,0 +1,23 @@
+// Datasets and input transforms: ImageFolder loading with a shared decoded-image cache, the
+// tutorial's torchvision transforms (PIL-exact resizing), and the procedural demo dataset.
+// Reads image files only; never writes anything except generateDemoDataset's output folder.
+export { decodeImage, ImageDecodeError } from './decoded-image.js';
+export type { DecodedImage } from './decoded-image.js';
+export { DecodedImageCache, DEFAULT_DECODED_CACHE_BYTES, sharedDecodedImageCache } from './decoded-image-cache.js';
+export type { DecodedImageCacheOptions } from './decoded-image-cache.js';
+export { DatasetError, IMG_EXTENSIONS, loadImageFolder } from './image-folder.js';
+export type { ImageFolderDataset, LabeledImage, LoadImageFolderOptions } from './image-folder.js';
+export { pilResizeBilinear } from './pil-resample.js';
+export type { OutputWindow, PixelBox } from './pil-resample.js';
+export {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  normaliseInto,
+  randomResizedCropBox,
+  resizeCenterCrop,
+  resizedCrop,
+  roundHalfEven,
+  trainTransform,
+  valTransform,
+} from './transforms.js';
+export type { RandomResizedCropOptions } from './transforms.js';
