@@ -1,0 +1,164 @@
+// Starts the BUILT fleet (dist/) as real processes for end-to-end tests and benchmarks: the API
+// (`node dist/apps/api/src/main.js`) and workers (`node dist/apps/worker/src/main.js`), each with
+// the test database, a queue prefix of its own, a free port and temporary data folders. One
+// harness per test file (or per test); `teardown()` kills every process it started, with its
+// children, deletes the prefix's Redis keys and the temporary folders.
+//
+//   const fleet = await FleetHarness.create();
+//   afterAll(() => fleet.teardown());
+//   const api = await fleet.startApi();
+//   const worker = await fleet.startWorker({ env: { WORKER_LOCK_DURATION_MS: '5000' } });
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { testDatabaseUrl, testRedisUrl } from '../test-env.mjs';
+import { ManagedProcess } from './managed-process.js';
+
+export const API_ENTRY = 'dist/apps/api/src/main.js';
+export const WORKER_ENTRY = 'dist/apps/worker/src/main.js';
+
+export interface FleetHarnessOptions {
+  /** Redis key prefix. Default: random `t<hex>` (own queue per harness). */
+  queuePrefix?: string;
+}
+
+export interface StartApiOptions {
+  /** Extra environment (wins over the harness's). */
+  env?: Record<string, string>;
+  /** Wait for GET /health to answer 200. Default 30000 ms. */
+  readyTimeoutMs?: number;
+}
+
+export interface StartWorkerOptions {
+  /** Command line flags, e.g. ['--backend', 'wasm']. Default ['--backend', 'cpu' or $FLEET_TEST_BACKEND]. */
+  args?: string[];
+  env?: Record<string, string>;
+  /** Wait for the ready line. Default 120000 ms (the backend initialises first). */
+  readyTimeoutMs?: number;
+}
+
+export interface ApiHandle {
+  process: ManagedProcess;
+  port: number;
+  /** http://127.0.0.1:<port> */
+  url: string;
+}
+
+export interface WorkerHandle {
+  process: ManagedProcess;
+  /** Worker id as in the Worker table. */
+  id: string;
+  pid: number;
+  /** Pids of its training child processes (from its ready line). */
+  trainingPids: number[];
+}
+
+/** A free TCP port on 127.0.0.1 (free when asked; good enough for tests). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export class FleetHarness {
+  readonly processes: ManagedProcess[] = [];
+  private apiCount = 0;
+  private workerCount = 0;
+
+  private constructor(
+    /** Temporary root holding data/, weights/, artifacts/. */
+    readonly root: string,
+    readonly queuePrefix: string,
+    readonly databaseUrl: string,
+    readonly redisUrl: string,
+  ) {}
+
+  static async create(options: FleetHarnessOptions = {}): Promise<FleetHarness> {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'fleet-e2e-'));
+    const harness = new FleetHarness(root, options.queuePrefix ?? `t${randomBytes(5).toString('hex')}`, testDatabaseUrl(), testRedisUrl());
+    await Promise.all([harness.dataRoot, harness.weightsRoot, harness.artifactsDir].map((dir) => mkdir(dir, { recursive: true })));
+    return harness;
+  }
+
+  get dataRoot(): string {
+    return path.join(this.root, 'data');
+  }
+
+  get weightsRoot(): string {
+    return path.join(this.root, 'weights');
+  }
+
+  get artifactsDir(): string {
+    return path.join(this.root, 'artifacts');
+  }
+
+  /** The environment every process gets: test DB, Redis, the prefix and the temporary folders. */
+  baseEnv(): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'test',
+      DATABASE_URL: this.databaseUrl,
+      REDIS_URL: this.redisUrl,
+      QUEUE_PREFIX: this.queuePrefix,
+      DATA_ROOT: this.dataRoot,
+      WEIGHTS_ROOT: this.weightsRoot,
+      ARTIFACTS_DIR: this.artifactsDir,
+    };
+  }
+
+  async startApi(options: StartApiOptions = {}): Promise<ApiHandle> {
+    const port = await freePort();
+    const proc = this.spawn(`api${++this.apiCount}`, [API_ENTRY], { PORT: String(port), ...options.env });
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+    for (;;) {
+      if (!proc.running) throw new Error(`API exited before it was healthy; output:\n${proc.tail()}`);
+      const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`API not healthy within ${options.readyTimeoutMs ?? 30_000} ms; output:\n${proc.tail()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return { process: proc, port, url };
+  }
+
+  async startWorker(options: StartWorkerOptions = {}): Promise<WorkerHandle> {
+    const args = options.args ?? ['--backend', process.env.FLEET_TEST_BACKEND ?? 'cpu'];
+    const proc = this.spawn(`worker${++this.workerCount}`, [WORKER_ENTRY, ...args], options.env ?? {});
+    const match = await proc.waitForLine(/worker (\S+) ready \(backend \w+, pid (\d+), training ([\d,]+)\)/, options.readyTimeoutMs ?? 120_000);
+    return { process: proc, id: match[1] as string, pid: Number(match[2]), trainingPids: (match[3] as string).split(',').map(Number) };
+  }
+
+  /** Starts `node <args>` with the harness environment plus `env`; killed by teardown(). */
+  spawn(label: string, args: string[], env: Record<string, string>): ManagedProcess {
+    const proc = new ManagedProcess({ label, args, env: { ...this.baseEnv(), ...env }, cwd: process.cwd() });
+    this.processes.push(proc);
+    return proc;
+  }
+
+  /** Kills every process started here (with their children), drops the prefix's keys and the temp folders. */
+  async teardown(): Promise<void> {
+    await Promise.all(this.processes.map((p) => p.kill()));
+    const redis = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.queuePrefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
