@@ -202,7 +202,8 @@ export class PrivatePostgres {
     if (database !== null) {
       // Loaded from the repository root at run time: dist/ holds no copy of the scripts folder.
       const migrator = (await import(pathToFileURL(path.resolve('scripts/prisma-migrate.mjs')).href)) as typeof import('../../scripts/prisma-migrate.mjs');
-      await migrator.migrate({ url: pg.url(database), log: () => undefined });
+      // Through the Unix socket: the TCP addresses may exist only inside a network namespace.
+      await migrator.migrate({ url: pg.socketUrl(database), log: () => undefined });
     }
     return pg;
   }
