@@ -31,7 +31,7 @@ async function gradients(backend: 'cpu' | 'wasm', c: Case): Promise<{ dx: Float3
   const w = tf.tensor4d(values(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]);
   const pad: tf.backend_util.ExplicitPadding = [[0, 0], [c.pad, c.pad], [c.pad, c.pad], [0, 0]];
   // A non-uniform upstream gradient, so every dy element matters.
-  const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, c.stride, pad).mul(tf.linspace(0.5, 1.5, c.co)).sum();
+  const f = (...[a, b]: tf.Tensor[]) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, pad).mul(tf.linspace(0.5, 1.5, c.co)).sum();
   const [dx, dw] = tf.grads(f)([x, w]);
   const result = { dx: (await dx!.data()) as Float32Array, dw: (await dw!.data()) as Float32Array };
   tf.dispose([x, w, dx!, dw!]);

@@ -1,0 +1,179 @@
+// torchvision's ResNet18 in TensorFlow.js core ops, NHWC. Built from tf.conv2d etc. rather than
+// tf.layers so padding, BatchNorm and gradients are exactly PyTorch's: explicit symmetric padding
+// (never TF 'same', which pads asymmetrically for stride 2), max-pool padding that never wins
+// (inputs are post-ReLU), BatchNorm as in batch-norm.ts. Weights are held as tf.Variables in our
+// layouts (conv HWIO, fc [in, out]); state-dict-mapping.ts converts from/to torch layouts.
+import { tf } from '../backend/tf.js';
+import type { Rng } from '../rng.js';
+import { batchNormEval, batchNormTrain, type BatchNormState } from './batch-norm.js';
+import { ALL_BNS, ALL_CONVS, BLOCKS, FEATURE_DIM, STEM, type BnSpec, type ConvSpec } from './resnet18-spec.js';
+
+/**
+ * 'train': batch statistics, running stats updated (PyTorch model.train()).
+ * 'eval': running statistics (model.eval()).
+ */
+export type ForwardMode = 'train' | 'eval';
+
+export class ResNet18 {
+  /** conv weights by torch key prefix, HWIO */
+  readonly convs = new Map<string, tf.Variable<tf.Rank.R4>>();
+  readonly bns = new Map<string, BatchNormState>();
+  fcWeight: tf.Variable<tf.Rank.R2>;
+  fcBias: tf.Variable<tf.Rank.R1>;
+
+  /** Zero-filled model of the right shapes; fill it with initScratch or loadStateDict. */
+  constructor(numClasses: number) {
+    for (const c of ALL_CONVS) this.convs.set(c.name, tf.variable(tf.zeros([c.kernel, c.kernel, c.inChannels, c.outChannels]), true));
+    for (const b of ALL_BNS) {
+      this.bns.set(b.name, {
+        weight: tf.variable(tf.ones([b.channels]), true),
+        bias: tf.variable(tf.zeros([b.channels]), true),
+        runningMean: tf.variable(tf.zeros([b.channels]), false),
+        runningVar: tf.variable(tf.ones([b.channels]), false),
+        numBatchesTracked: 0,
+      });
+    }
+    this.fcWeight = tf.variable(tf.zeros([FEATURE_DIM, numClasses]), true);
+    this.fcBias = tf.variable(tf.zeros([numClasses]), true);
+  }
+
+  get numClasses(): number {
+    return this.fcBias.shape[0];
+  }
+
+  /** Global-average-pooled features [N, 512] of NHWC images. */
+  features(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor2D {
+    return tf.tidy(() => {
+      let h = this.convBnRelu(x, STEM.conv, STEM.bn, mode, true);
+      h = tf.maxPool(h, 3, 2, 1);
+      for (const block of BLOCKS) {
+        const identity = block.downsample ? this.convBn(h, block.downsample.conv, block.downsample.bn, mode) : h;
+        const out = this.convBnRelu(h, block.conv1, block.bn1, mode, true);
+        h = tf.relu(tf.add(this.convBn(out, block.conv2, block.bn2, mode), identity));
+      }
+      return tf.mean(h, [1, 2]) as tf.Tensor2D;
+    });
+  }
+
+  head(features: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => tf.add(tf.matMul(features, this.fcWeight), this.fcBias));
+  }
+
+  forward(x: tf.Tensor4D, mode: ForwardMode): tf.Tensor2D {
+    return tf.tidy(() => this.head(this.features(x, mode)));
+  }
+
+  /** Learnable backbone parameters: conv weights and BatchNorm weight/bias. */
+  backboneVariables(): tf.Variable[] {
+    return [...this.convs.values(), ...[...this.bns.values()].flatMap((b) => [b.weight, b.bias])];
+  }
+
+  headVariables(): tf.Variable[] {
+    return [this.fcWeight, this.fcBias];
+  }
+
+  bnStatVariables(): tf.Variable[] {
+    return [...this.bns.values()].flatMap((b) => [b.runningMean, b.runningVar]);
+  }
+
+  /** torchvision's init: conv kaiming_normal_(fan_out, relu), BN weight 1 bias 0, fc like nn.Linear. */
+  initScratch(rng: Rng): void {
+    for (const c of ALL_CONVS) {
+      const std = Math.sqrt(2 / (c.outChannels * c.kernel * c.kernel));
+      const oihw = seededNormals(rng.nextUint32(), c.outChannels * c.inChannels * c.kernel * c.kernel, std);
+      this.setConvFromOihw(c.name, oihw);
+    }
+    for (const b of this.bns.values()) {
+      assignFill(b.weight, 1);
+      assignFill(b.bias, 0);
+      assignFill(b.runningMean, 0);
+      assignFill(b.runningVar, 1);
+      b.numBatchesTracked = 0;
+    }
+    this.replaceHead(this.numClasses, rng);
+  }
+
+  /**
+   * A fresh head initialised like torch.nn.Linear (kaiming_uniform a=sqrt(5) => weight and bias
+   * U(-1/sqrt(in), 1/sqrt(in))), values drawn in torch's [out, in] order.
+   */
+  replaceHead(numClasses: number, rng: Rng): void {
+    const bound = 1 / Math.sqrt(FEATURE_DIM);
+    const w = Float32Array.from({ length: numClasses * FEATURE_DIM }, () => rng.uniform(-bound, bound));
+    const b = Float32Array.from({ length: numClasses }, () => rng.uniform(-bound, bound));
+    this.setHead(w, b, numClasses);
+  }
+
+  /** Sets fc from torch layout (weight [out, in]). */
+  setHead(weightOutIn: Float32Array, bias: Float32Array, numClasses: number): void {
+    const w = tf.tidy(() => tf.transpose(tf.tensor2d(weightOutIn, [numClasses, FEATURE_DIM])));
+    if (numClasses === this.numClasses) {
+      this.fcWeight.assign(w);
+      this.fcBias.assign(tf.tensor1d(bias));
+      w.dispose();
+      return;
+    }
+    this.fcWeight.dispose();
+    this.fcBias.dispose();
+    this.fcWeight = tf.variable(w, true) as tf.Variable<tf.Rank.R2>;
+    this.fcBias = tf.variable(tf.tensor1d(bias), true);
+    w.dispose();
+  }
+
+  setConvFromOihw(name: string, oihw: Float32Array): void {
+    const v = this.convs.get(name);
+    if (!v) throw new Error(`unknown conv ${name}`);
+    const [kh, kw, ci, co] = v.shape;
+    tf.tidy(() => v.assign(tf.transpose(tf.tensor4d(oihw, [co, ci, kh, kw]), [2, 3, 1, 0])));
+  }
+
+  dispose(): void {
+    tf.dispose([...this.convs.values(), ...this.headVariables(), ...[...this.bns.values()].flatMap((b) => [b.weight, b.bias, b.runningMean, b.runningVar])]);
+  }
+
+  private convBn(x: tf.Tensor4D, c: ConvSpec, b: BnSpec, mode: ForwardMode): tf.Tensor4D {
+    const w = this.convs.get(c.name)!;
+    const pad: 'valid' | tf.backend_util.ExplicitPadding = c.pad === 0 ? 'valid' : [[0, 0], [c.pad, c.pad], [c.pad, c.pad], [0, 0]];
+    const y = tf.conv2d(x, w, c.stride, pad);
+    const bn = this.bns.get(b.name)!;
+    return mode === 'train' ? batchNormTrain(y, bn) : batchNormEval(y, bn);
+  }
+
+  private convBnRelu(x: tf.Tensor4D, c: ConvSpec, b: BnSpec, mode: ForwardMode, relu: boolean): tf.Tensor4D {
+    const y = this.convBn(x, c, b, mode);
+    return relu ? tf.relu(y) : y;
+  }
+}
+
+const imul = Math.imul;
+const { sqrt, log, cos, sin, PI } = Math;
+
+/**
+ * n draws of N(0, std^2), from a splitmix32 stream seeded by one draw of the run's Rng (11M
+ * values for ResNet18: a local generator with module-level Math aliases stays fast even under
+ * Jest's vm contexts, where global lookups in hot loops are ~100x slower).
+ */
+export function seededNormals(seed: number, n: number, std: number): Float32Array {
+  let s = seed >>> 0;
+  const next = (): number => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
+  };
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    let u = next();
+    while (u === 0) u = next();
+    const r = sqrt(-2 * log(u)) * std;
+    const t = 2 * PI * next();
+    out[i] = r * cos(t);
+    if (i + 1 < n) out[i + 1] = r * sin(t);
+  }
+  return out;
+}
+
+function assignFill(v: tf.Variable, value: number): void {
+  tf.tidy(() => v.assign(tf.fill(v.shape, value)));
+}

@@ -1,0 +1,72 @@
+// torch.optim.SGD (dampening 0, no Nesterov) over parameter groups: d = g + weight_decay * p;
+// v = d on the first step, else v = momentum * v + d; p -= lr * v. Momentum buffers are kept per
+// variable so a checkpoint can carry them for bit-for-bit resume.
+import { tf } from '../backend/tf.js';
+
+export interface ParamGroup {
+  /** 'backbone' or 'head'; reported in that order in EpochMetrics.lrs */
+  name: string;
+  params: tf.Variable[];
+  lr: number;
+}
+
+/** Options of {@link Sgd}. */
+export interface SgdOptions {
+  /** Default 0.9 */
+  momentum?: number;
+  /** Default 0 */
+  weightDecay?: number;
+}
+
+export class Sgd {
+  readonly momentum: number;
+  readonly weightDecay: number;
+  /** momentum buffers by variable name; absent until the variable's first step */
+  readonly buffers = new Map<string, tf.Tensor>();
+
+  constructor(
+    readonly groups: ParamGroup[],
+    options: SgdOptions = {},
+  ) {
+    this.momentum = options.momentum ?? 0.9;
+    this.weightDecay = options.weightDecay ?? 0;
+  }
+
+  /** Applies one step. `grads` by variable name (as tf.variableGrads returns them); not disposed. */
+  step(grads: tf.NamedTensorMap): void {
+    for (const group of this.groups) {
+      for (const p of group.params) {
+        const g = grads[p.name];
+        if (!g) throw new Error(`no gradient for parameter ${p.name} of group ${group.name}`);
+        tf.tidy(() => {
+          const d = this.weightDecay !== 0 ? tf.add(g, tf.mul(p, this.weightDecay)) : g;
+          const prev = this.buffers.get(p.name);
+          let v: tf.Tensor;
+          if (this.momentum === 0) v = d;
+          else {
+            v = prev ? tf.add(tf.mul(prev, this.momentum), d) : d === g ? tf.clone(g) : d;
+            this.buffers.set(p.name, tf.keep(v));
+            prev?.dispose();
+          }
+          p.assign(tf.sub(p, tf.mul(v, group.lr)));
+        });
+      }
+    }
+  }
+
+  dispose(): void {
+    tf.dispose([...this.buffers.values()]);
+    this.buffers.clear();
+  }
+}
+
+/**
+ * torch.optim.lr_scheduler.StepLR, stepped once per epoch: the lr of 0-based epoch e, multiplied by
+ * gamma at every multiple of stepSize exactly as torch does it (repeated float multiplication, not
+ * gamma ** k, so the values match torch's to the last bit).
+ */
+export function stepLr(baseLr: number, epochIndex: number, stepSize: number, gamma: number): number {
+  let lr = baseLr;
+  for (let e = 1; e <= epochIndex; e++) if (e % stepSize === 0) lr *= gamma;
+  return lr;
+}
