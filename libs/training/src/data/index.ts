@@ -21,3 +21,5 @@ export {
   valTransform,
 } from './transforms.js';
 export type { RandomResizedCropOptions } from './transforms.js';
+export { DEMO_CLASSES, demoImageSvg, generateDemoDataset } from './demo-dataset.js';
+export type { DemoDatasetOptions, DemoDatasetSummary } from './demo-dataset.js';
