@@ -13,8 +13,8 @@ import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
-import { testDatabaseUrl, testRedisUrl } from '../test-env.mjs';
 import { ManagedProcess } from './managed-process.js';
 
 export const API_ENTRY = 'dist/apps/api/src/main.js';
@@ -23,6 +23,18 @@ export const WORKER_ENTRY = 'dist/apps/worker/src/main.js';
 export interface FleetHarnessOptions {
   /** Redis key prefix. Default: random `t<hex>` (own queue per harness). */
   queuePrefix?: string;
+  /** Default: the test database of test/test-env.mjs. */
+  databaseUrl?: string;
+  /** Default: the test Redis of test/test-env.mjs. */
+  redisUrl?: string;
+}
+
+/**
+ * test/test-env.mjs, loaded from the repository root at run time: bench scripts reuse this harness
+ * from dist/, which holds no copy of the .mjs files.
+ */
+async function testEnv(): Promise<typeof import('../test-env.mjs')> {
+  return (await import(pathToFileURL(path.resolve('test/test-env.mjs')).href)) as typeof import('../test-env.mjs');
 }
 
 export interface StartApiOptions {
@@ -84,7 +96,10 @@ export class FleetHarness {
 
   static async create(options: FleetHarnessOptions = {}): Promise<FleetHarness> {
     const root = await mkdtemp(path.join(os.tmpdir(), 'fleet-e2e-'));
-    const harness = new FleetHarness(root, options.queuePrefix ?? `t${randomBytes(5).toString('hex')}`, testDatabaseUrl(), testRedisUrl());
+    const env = options.databaseUrl && options.redisUrl ? undefined : await testEnv();
+    const databaseUrl = options.databaseUrl ?? (env as typeof import('../test-env.mjs')).testDatabaseUrl();
+    const redisUrl = options.redisUrl ?? (env as typeof import('../test-env.mjs')).testRedisUrl();
+    const harness = new FleetHarness(root, options.queuePrefix ?? `t${randomBytes(5).toString('hex')}`, databaseUrl, redisUrl);
     await Promise.all([harness.dataRoot, harness.weightsRoot, harness.artifactsDir].map((dir) => mkdir(dir, { recursive: true })));
     return harness;
   }

@@ -1,0 +1,45 @@
+// SIGTERM (a deploy, a scale-down): the worker stops the training at the next batch, hands the job
+// back to the queue without counting a failure and exits 0; another worker resumes the run from
+// the last checkpoint and every epoch ends up stored once.
+import { Queue } from 'bullmq';
+import { QueueName } from '@fleet/queue';
+import { createExperiment, startE2eFleet, storedEpochs, tinyExperiment, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+
+describe('SIGTERM while training', () => {
+  let fleet: E2eFleet;
+  let queue: Queue;
+  beforeAll(async () => {
+    fleet = await startE2eFleet({ workers: 1 });
+    queue = new Queue(QueueName.Train, { connection: { url: fleet.harness.redisUrl }, prefix: fleet.harness.queuePrefix });
+  }, 180_000);
+  afterAll(async () => {
+    await queue?.close();
+    await fleet?.close();
+  });
+
+  it('exits 0 and the job is resumed elsewhere with every epoch once', async () => {
+    const { api, prisma, harness } = fleet;
+    const first = fleet.workers[0];
+    if (!first) throw new Error('no worker');
+    const id = await createExperiment(api, tinyExperiment({ epochs: 4 }));
+    await waitForEpochs(prisma, id, 1);
+
+    first.process.signal('SIGTERM');
+    const exit = await first.process.exited;
+    expect(exit).toEqual({ code: 0, signal: null });
+    const handedBack = await prisma.experiment.findUniqueOrThrow({ where: { id } });
+    expect(handedBack.status).toBe('queued');
+    expect(await prisma.worker.findUnique({ where: { id: first.id } })).toBeNull();
+    expect(['waiting', 'prioritized']).toContain(await queue.getJobState(id));
+
+    const second = await harness.startWorker();
+    const done = await waitForStatus(prisma, id, ['succeeded'], 180_000);
+    expect(done.workerId).toBe(second.id);
+    expect(done.attempts).toBe(2);
+    expect(await storedEpochs(prisma, id)).toEqual([1, 2, 3, 4]);
+    expect(second.process.output).toMatch(/resumed from checkpoint/);
+    const job = await queue.getJob(id);
+    // Handing the job back is not a failed attempt.
+    expect(job?.attemptsMade).toBe(0);
+  }, 300_000);
+});
