@@ -19,8 +19,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { DEFAULT_TRAIN_JOB_OPTIONS, JobName, QueueName, type TrainJobData } from '@fleet/queue';
 import { TRAIN_DEFAULTS } from '@fleet/training/contracts.js';
-import { makeTinyDataset } from '../test/faults/tiny-dataset.js';
 import { PrivatePostgres, PrivateRedis } from '../test/support/private-services.js';
+import { writeTinyDataset } from '../test/support/tiny-dataset.js';
 
 const N = intEnv('BENCH_WORKERS', 2);
 const JOBS = intEnv('BENCH_JOBS', 8);
@@ -270,7 +270,7 @@ async function main(): Promise<number> {
     const db = new pg.Client({ connectionString: postgres.socketUrl() });
     await db.connect();
     const dataRoot = path.join(tmp, 'data');
-    await makeTinyDataset(dataRoot, 'tiny', { trainPerClass: 8, valPerClass: 4, size: Math.max(IMAGE_SIZE + 8, 40) });
+    await writeTinyDataset(path.join(dataRoot, 'tiny'), { trainPerClass: 8, valPerClass: 4, size: Math.max(IMAGE_SIZE + 8, 40) });
     services = { redis, postgres, db, dataRoot, artifacts: path.join(tmp, 'artifacts') };
     log(`${N} worker(s), ${JOBS} equal jobs (scratch, ${EPOCHS} epochs, ${IMAGE_SIZE}px, 16+8 images) per phase`);
 
