@@ -13,6 +13,7 @@ import type { ExperimentRunRepository } from '@fleet/persistence';
 import { cancelledKey, InvalidTrainJobError, parseTrainJobData, type TrainJobData, type TrainJobResult } from '@fleet/queue';
 import type { BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
 import type { ExperimentEventPublisher } from './experiment-event.publisher.js';
+import { faultPoint } from './fault-point.js';
 import { retryUntilDone } from './retry.js';
 import { ChildCrashedError, TrainingRunError, type TrainingChildHost } from './training-child.host.js';
 
@@ -206,6 +207,8 @@ export class TrainExperimentProcessor {
     const stored = await retryUntilDone(() => this.options.runs.recordEpoch(experimentId, metrics), {
       onRetry: (attempt, err) => this.log(`storing epoch ${metrics.epoch} of ${experimentId} failed (attempt ${attempt}), retrying: ${err instanceof Error ? err.message : String(err)}`),
     });
+    // Fault tests stop here: the epoch is committed but the training child not yet told to go on.
+    faultPoint('metrics', metrics.epoch);
     await this.options.events.publish({ type: 'epoch', experimentId, metrics });
     return stored;
   }
