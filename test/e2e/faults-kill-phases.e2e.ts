@@ -1,0 +1,93 @@
+// kill -9 of a worker in every phase of a run: while loading data, mid-epoch, right after an epoch
+// was written (before the training process was told to go on) and while checkpointing. Each victim
+// worker stops itself at its phase (FLEET_FAULT_PAUSE, honoured only with NODE_ENV=test), so the
+// kill lands exactly there. A healthy worker started afterwards finishes every run: each completes
+// once, with exactly one row per epoch and the metrics of a clean run with the same seed.
+import { Redis } from 'ioredis';
+import { eventStreamKey, type ExperimentEvent } from '@fleet/queue';
+import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, tinyExperiment, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { isAlive } from '../support/managed-process.js';
+import { waitFor } from '../support/wait-for.js';
+
+const EPOCHS = 2;
+/** FLEET_FAULT_PAUSE of each victim, and the epochs stored when it is killed there. */
+const PHASES = [
+  { pause: 'load', storedAtKill: [] },
+  { pause: 'epoch:2', storedAtKill: [1] },
+  { pause: 'metrics:1', storedAtKill: [1] },
+  { pause: 'checkpoint:1', storedAtKill: undefined },
+] as const;
+const FAST_STALL = { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '500', WORKER_HEARTBEAT_MS: '500' };
+
+async function finalStatusEvents(fleet: E2eFleet, experimentId: string): Promise<string[]> {
+  const redis = new Redis(fleet.harness.redisUrl);
+  try {
+    const entries = await redis.xrange(eventStreamKey(fleet.harness.queuePrefix, experimentId), '-', '+');
+    return entries
+      .map(([, fields]) => JSON.parse(fields[fields.indexOf('data') + 1] ?? '{}') as ExperimentEvent)
+      .filter((e): e is Extract<ExperimentEvent, { type: 'status' }> => e.type === 'status' && ['succeeded', 'failed', 'cancelled'].includes(e.status))
+      .map((e) => e.status);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+describe('kill -9 of a worker in every phase', () => {
+  let fleet: E2eFleet;
+  beforeAll(async () => {
+    fleet = await startE2eFleet({ workers: 0 });
+  }, 180_000);
+  afterAll(async () => {
+    await fleet?.close();
+  });
+
+  it('finishes each run once, one row per epoch, with the metrics of a clean run', async () => {
+    const { api, prisma, harness } = fleet;
+    const config = tinyExperiment({ epochs: EPOCHS, seed: 11, strategy: 'finetune' });
+    const victims = await Promise.all(PHASES.map((p) => harness.startWorker({ env: { ...FAST_STALL, FLEET_FAULT_PAUSE: p.pause } })));
+    // One experiment per victim: each worker takes one job (concurrency 1) and stops in its phase.
+    const ids = await Promise.all(PHASES.map((p) => createExperiment(api, { ...config, name: `killed at ${p.pause}` })));
+    const stopped = await Promise.all(victims.map((v) => v.process.waitForLine(/fault point \S+ reached: pid (\d+) stops/, 120_000)));
+
+    const killedIn = new Map<string, (typeof PHASES)[number]>();
+    for (const [i, victim] of victims.entries()) {
+      const phase = PHASES[i] as (typeof PHASES)[number];
+      const row = await prisma.experiment.findFirstOrThrow({ where: { id: { in: ids }, workerId: victim.id } });
+      killedIn.set(row.id, phase);
+      const epochsAtKill = await storedEpochs(prisma, row.id);
+      if (phase.storedAtKill) expect({ pause: phase.pause, epochs: epochsAtKill }).toEqual({ pause: phase.pause, epochs: [...phase.storedAtKill] });
+      expect(row.status).toBe('running');
+
+      process.kill(victim.pid, 'SIGKILL');
+      await victim.process.exited;
+      // The process stopped at the fault point may be the training child: let it run again and
+      // check it notices its worker is gone and exits instead of training on.
+      const stoppedPid = Number(stopped[i]?.[1]);
+      if (stoppedPid !== victim.pid && isAlive(stoppedPid)) process.kill(stoppedPid, 'SIGCONT');
+      for (const pid of victim.trainingPids) await waitFor(() => !isAlive(pid), { timeoutMs: 10_000, what: `training process ${pid} of the killed worker to exit` });
+    }
+    expect([...killedIn.values()].map((p) => p.pause).sort()).toEqual(PHASES.map((p) => p.pause).sort());
+
+    const clean = await createExperiment(api, { ...config, name: 'clean' });
+    const healthy = await harness.startWorker({ env: FAST_STALL });
+    await waitForStatus(prisma, clean, ['succeeded'], 240_000);
+    const reference = await comparableMetrics(prisma, clean);
+    expect(reference.map((m) => m.epoch)).toEqual([1, 2]);
+
+    for (const [id, phase] of killedIn) {
+      const row = await waitForStatus(prisma, id, ['succeeded'], 240_000);
+      const label = `killed at ${phase.pause}`;
+      expect({ label, workerId: row.workerId, attempts: row.attempts }).toEqual({ label, workerId: healthy.id, attempts: 2 });
+      expect({ label, epochs: await storedEpochs(prisma, id) }).toEqual({ label, epochs: [1, 2] });
+      expect({ label, finals: await finalStatusEvents(fleet, id) }).toEqual({ label, finals: ['succeeded'] });
+      const metrics = await comparableMetrics(prisma, id);
+      metrics.forEach((m, e) => {
+        const ref = reference[e];
+        expect(m.lrs).toEqual(ref?.lrs);
+        for (const key of ['trainLoss', 'trainAcc', 'valLoss', 'valAcc', 'backboneDrift', 'bnStatsDrift'] as const) {
+          if (Math.abs(m[key] - (ref?.[key] ?? NaN)) > 1e-6) throw new Error(`${label}: epoch ${m.epoch} ${key} ${m[key]} differs from the clean run's ${ref?.[key]}`);
+        }
+      });
+    }
+  }, 600_000);
+});
