@@ -54,26 +54,30 @@ function convOut(size: number, kernel: number, stride: number, pad: number): num
 }
 
 /**
- * The largest tensor of one ResNet18 training step (forward, backward, SGD) at this geometry.
- * Activations peak at the stem: conv1's output [B, S/2, S/2, 64] (also BatchNorm's and ReLU's
- * outputs, their gradients and MaxPoolGrad's output have that shape); every later stage halves
- * the side and at most doubles the channels, and the 7x7 input is 3 channels. Parameters peak
- * at layer4's 3x3x512x512 conv (its gradient and momentum are the same size) or the fc weight.
+ * The tensors that bound the largest allocation of one ResNet18 training step (forward, backward,
+ * SGD) at this geometry. Activations peak at the stem: conv1's output [B, S/2, S/2, 64] (BatchNorm's
+ * and ReLU's outputs, their gradients and MaxPoolGrad's output have that shape too); every later
+ * stage halves the side and at most doubles the channels, and the input has 3 channels. Parameters
+ * peak at layer4's 3x3x512x512 conv (its gradient and momentum are the same size) or the fc weight.
  * tfjs-backend-webgpu's im2col path runs only for convolutions of at most 8 workgroups, whose
  * buffers are far below either.
  */
-export function resnet18LargestTensor(step: TrainingStepSize): TensorFootprint {
+export function resnet18TrainingTensors(step: TrainingStepSize): TensorFootprint[] {
   const { batchSize: b, imageSize: s } = step;
   const numClasses = step.numClasses ?? 1000;
   const c = STEM.conv;
   const side = convOut(s, c.kernel, c.stride, c.pad);
-  const candidates: TensorFootprint[] = [
+  return [
     { what: 'input batch', shape: [b, s, s, 3] },
     { what: 'conv1 output', shape: [b, side, side, c.outChannels] },
     ...ALL_CONVS.map((w) => ({ what: `${w.name} weight`, shape: [w.kernel, w.kernel, w.inChannels, w.outChannels] })),
     { what: 'fc weight', shape: [FEATURE_DIM, numClasses] },
   ].map((t) => ({ ...t, bytes: t.shape.reduce((x, y) => x * y, 1) * FLOAT32_BYTES }));
-  return candidates.reduce((max, t) => (t.bytes > max.bytes ? t : max));
+}
+
+/** The largest of {@link resnet18TrainingTensors}: what must fit one WebGPU storage binding. */
+export function resnet18LargestTensor(step: TrainingStepSize): TensorFootprint {
+  return resnet18TrainingTensors(step).reduce((max, t) => (t.bytes > max.bytes ? t : max));
 }
 
 function mib(bytes: number): string {

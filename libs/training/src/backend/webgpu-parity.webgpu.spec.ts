@@ -1,0 +1,119 @@
+// The engine's ResNet18 on the webgpu backend against torchvision: the fixtures of
+// model/resnet18-parity.spec.ts (scripts/parity/make-parity-fixtures.py). lavapipe in CI; with
+// CI=true a missing adapter fails, elsewhere the suite is skipped with the reason.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { tf } from './tf.js';
+import { assertNoWebgpuErrors, tryInitWebgpu } from './webgpu-backend.js';
+import { resnet18LargestTensor } from './webgpu-limits.js';
+import { deterministicImagesNhwc, deterministicStateDict, deterministicTensor, PARITY_HEAD_SEED } from '../model/deterministic-state-dict.js';
+import { exportStateDict, modelFromStateDict } from '../model/state-dict-mapping.js';
+import { Sgd } from '../optim/sgd.js';
+import { crossEntropy } from '../train/train-step.js';
+
+const FIXTURES = path.join(process.cwd(), 'test/fixtures/parity');
+const fixture = <T>(name: string): T => JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8')) as T;
+
+interface EvalFixture {
+  batch: number;
+  imageSize: number;
+  logits: number[];
+}
+interface TrainFixture {
+  numClasses: number;
+  batch: number;
+  imageSize: number;
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+  labels: number[];
+  losses: number[];
+  after: Record<string, { value?: number; norm?: number; samples?: [number, number][] }>;
+}
+
+const reasons: string[] = [];
+const webgpu = await tryInitWebgpu({ allowSoftware: true }, (line) => reasons.push(line));
+const inCi = process.env.CI === 'true';
+if (!webgpu && !inCi) console.warn(`webgpu parity tests skipped: ${reasons.join('; ')} (install lavapipe with scripts/ci/install-lavapipe.sh)`);
+
+(webgpu || inCi ? describe : describe.skip)('ResNet18 parity with torchvision on webgpu', () => {
+  beforeAll(async () => {
+    if (!webgpu) throw new Error(`CI=true but no WebGPU adapter: ${reasons.join('; ')}; run scripts/ci/install-lavapipe.sh and set VK_ICD_FILENAMES`);
+    await tf.setBackend('webgpu');
+  });
+
+  afterEach(() => assertNoWebgpuErrors());
+
+  it('eval logits match torch within 1e-4', async () => {
+    const f = fixture<EvalFixture>('resnet18-eval.json');
+    const model = modelFromStateDict(deterministicStateDict(), 'deterministic');
+    const x = tf.tensor4d(deterministicImagesNhwc(0, f.batch, f.imageSize), [f.batch, f.imageSize, f.imageSize, 3]);
+    const logits = model.forward(x, 'eval');
+    const got = await logits.data();
+    expect(got.length).toBe(f.logits.length);
+    let maxErr = 0;
+    f.logits.forEach((v, i) => (maxErr = Math.max(maxErr, Math.abs(got[i]! - v))));
+    expect(maxErr).toBeLessThan(1e-4);
+    tf.dispose([x, logits]);
+    model.dispose();
+  });
+
+  it('two train-mode SGD-momentum steps match torch within 1e-4, allocating nothing larger than the size guard predicts', async () => {
+    const f = fixture<TrainFixture>('resnet18-train-step.json');
+    const model = modelFromStateDict(deterministicStateDict(), 'deterministic');
+    model.setHead(deterministicTensor('fc.weight', PARITY_HEAD_SEED, [f.numClasses, 512]), deterministicTensor('fc.bias', PARITY_HEAD_SEED + 1, [f.numClasses]), f.numClasses);
+    const params = [...model.backboneVariables(), ...model.headVariables()];
+    const opt = new Sgd([{ name: 'all', params, lr: f.lr }], { momentum: f.momentum, weightDecay: f.weightDecay });
+    const labels = tf.tensor1d(f.labels, 'int32');
+    const manager = (tf.backend() as unknown as { bufferManager: { acquireBuffer: (size: number, ...rest: unknown[]) => unknown } }).bufferManager;
+    const acquire = manager.acquireBuffer;
+    let largest = 0;
+    manager.acquireBuffer = function (size: number, ...rest: unknown[]) {
+      largest = Math.max(largest, size);
+      return acquire.call(this, size, ...rest);
+    };
+    const losses: number[] = [];
+    try {
+      for (let step = 0; step < 2; step++) {
+        // The engine's step (train/train-step.ts) with an async read: dataSync() of a GPU tensor throws in Node.
+        const x = tf.tensor4d(deterministicImagesNhwc(1 + step, f.batch, f.imageSize), [f.batch, f.imageSize, f.imageSize, 3]);
+        const loss = tf.tidy(() => {
+          const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(x, 'train'), labels), params);
+          opt.step(grads);
+          return value;
+        });
+        losses.push((await loss.data())[0]!);
+        tf.dispose([x, loss]);
+      }
+    } finally {
+      manager.acquireBuffer = acquire;
+    }
+    expect(largest).toBe(resnet18LargestTensor({ batchSize: f.batch, imageSize: f.imageSize, numClasses: f.numClasses }).bytes);
+    expect(losses[0]).toBeCloseTo(f.losses[0]!, 4);
+    expect(losses[1]).toBeCloseTo(f.losses[1]!, 4);
+    // exportStateDict reads with dataSync(), which throws for GPU tensors in Node: read every
+    // variable asynchronously (the webgpu backend keeps a CPU copy), then export on the cpu backend.
+    await Promise.all([...params, ...model.bnStatVariables()].map((v) => v.data()));
+    await tf.setBackend('cpu');
+    const sd = exportStateDict(model);
+    await tf.setBackend('webgpu');
+    const bad: string[] = [];
+    for (const [key, want] of Object.entries(f.after)) {
+      const t = sd.get(key)!;
+      if (want.value !== undefined) {
+        if (Number((t.data as BigInt64Array)[0]) !== want.value) bad.push(`${key}=${(t.data as BigInt64Array)[0]} want ${want.value}`);
+        continue;
+      }
+      const data = t.data as Float32Array;
+      let sq = 0;
+      for (const v of data) sq += v * v;
+      const norm = Math.sqrt(sq);
+      if (Math.abs(norm - want.norm!) > 1e-4 * Math.max(1, want.norm!)) bad.push(`${key} norm ${norm} want ${want.norm}`);
+      for (const [i, v] of want.samples!) if (Math.abs(data[i]! - v) > 1e-4) bad.push(`${key}[${i}]=${data[i]} want ${v}`);
+    }
+    expect(bad).toEqual([]);
+    tf.dispose(labels);
+    opt.dispose();
+    model.dispose();
+  });
+});
