@@ -42,7 +42,8 @@ export function lineChart(canvas, options = {}) {
         y: {
           type: options.logY ? 'logarithmic' : 'linear',
           title: { display: Boolean(options.yTitle), text: options.yTitle ?? '', color: text },
-          ticks: { color: text, callback: (v) => format(v) },
+          // Log axes get a label per power of ten only; the minor ticks would overlap.
+          ticks: { color: text, callback: (v) => (options.logY && Math.abs(Math.log10(v) - Math.round(Math.log10(v))) > 1e-9 ? '' : format(v)) },
           grid: { color: grid },
           ...(options.yMin !== undefined ? { suggestedMin: options.yMin } : {}),
           ...(options.yMax !== undefined ? { suggestedMax: options.yMax } : {}),
@@ -50,7 +51,7 @@ export function lineChart(canvas, options = {}) {
       },
       plugins: {
         legend: {
-          labels: { color: cssVar('--text'), usePointStyle: true, boxWidth: 8, filter: (item, data) => !data.datasets[item.datasetIndex].band && !data.datasets[item.datasetIndex].hideLegend },
+          labels: { color: cssVar('--text'), usePointStyle: true, pointStyle: 'circle', boxWidth: 7, boxHeight: 7, padding: 14, filter: (item, data) => !data.datasets[item.datasetIndex].band && !data.datasets[item.datasetIndex].hideLegend },
         },
         tooltip: {
           filter: (item) => !item.dataset.band,
@@ -61,9 +62,14 @@ export function lineChart(canvas, options = {}) {
   });
 }
 
+/** Keeps the x axis at least this long (e.g. the configured epochs of a running experiment). */
+export function setMinEpochs(chart, epochs) {
+  chart.$xMax = epochs;
+}
+
 /** Replaces a chart's datasets without re-animating everything (live updates). */
 export function setDatasets(chart, datasets) {
-  const maxEpoch = Math.max(1, ...datasets.flatMap((d) => d.data.map((p) => p.x)));
+  const maxEpoch = Math.max(1, chart.$xMax ?? 0, ...datasets.flatMap((d) => d.data.map((p) => p.x)));
   chart.options.scales.x.max = Math.max(2, maxEpoch);
   chart.data.datasets = datasets;
   chart.update(chart.$drawn ? 'none' : undefined);

@@ -2,7 +2,7 @@
 // and its curves: accuracy, loss, backbone drift (how far the pretrained weights moved) and the
 // learning rate of each parameter group.
 import { api, followEvents } from '../api.js';
-import { lineChart, series, setDatasets } from '../charts.js';
+import { lineChart, series, setDatasets, setMinEpochs } from '../charts.js';
 import { ago, colorFor, duration, esc, gridLabel, num, pct, progressBar, progressLabel, runFraction, short, statusPill, strategyChip } from '../format.js';
 
 const FINAL = ['succeeded', 'failed', 'cancelled'];
@@ -39,6 +39,7 @@ export async function render(root, [id], signal) {
     lr: lineChart(root.querySelector('#c-lr'), { yFormat: (v) => Number(v).toExponential(0), logY: true }),
   };
   signal.addEventListener('abort', () => Object.values(charts).forEach((c) => c.destroy()));
+  for (const c of Object.values(charts)) setMinEpochs(c, exp.config.epochs);
 
   const renderLive = () => {
     const total = exp.config.epochs;

@@ -81,7 +81,7 @@ export async function render(root, [id], signal) {
             return `<tr class="${i === 0 ? 'best' : ''}" data-testid="compare-row" data-group="${esc(g.value)}">
               <td class="rank">${g.rank}</td><td>${label}</td>
               <td class="num">${g.n}${g.n !== g.runs.length ? `<span class="muted">/${g.runs.length}</span>` : ''}</td>
-              <td><span class="meanbar" style="--c:${color};width:${width}px"></span>${pct(g.meanBestValAcc)}${g.stdBestValAcc !== null ? ` <span class="muted">± ${pct(g.stdBestValAcc)}</span>` : ''}</td>
+              <td style="white-space:nowrap"><span class="meanbar" style="--c:${color};width:${width}px"></span>${pct(g.meanBestValAcc)}${g.stdBestValAcc !== null ? ` <span class="muted">± ${pct(g.stdBestValAcc)}</span>` : ''}</td>
               <td>${g.bestRun ? `<a href="/experiments/${esc(g.bestRun.id)}" data-link>${pct(g.bestRun.bestValAcc)}</a> <span class="muted small">seed ${esc(g.bestRun.seed)} · ep ${esc(g.bestRun.bestEpoch ?? '–')}</span>` : '–'}</td>
               <td class="num">${duration(g.meanEpochSeconds)}</td>
               <td class="num">${i === 0 ? '<span class="muted">best</span>' : `${pValue(g.pValue)}${g.pValue !== null && g.pValue < 0.05 ? ' <span class="muted small">*</span>' : ''}`}</td></tr>`;
