@@ -54,6 +54,7 @@ export class FleetWorker {
       redis: this.redis,
       children: this.children,
       log: this.log,
+      onRunningChanged: () => void this.heartbeat?.beat(),
     });
     this.cancels = new CancelListener(config.redisUrl, config.queuePrefix, (experimentId) => {
       if (this.processor.cancel(experimentId)) this.log(`cancel: stopping experiment ${experimentId} at the next batch`);
@@ -95,13 +96,7 @@ export class FleetWorker {
     if (job.name !== JobName.TrainExperiment) {
       throw new UnrecoverableError(`unknown job name "${job.name}" on queue ${QueueName.Train}`);
     }
-    const beat = this.heartbeat?.beat();
-    try {
-      return await this.processor.process(job, token);
-    } finally {
-      await beat;
-      void this.heartbeat?.beat();
-    }
+    return this.processor.process(job, token);
   }
 
   /**

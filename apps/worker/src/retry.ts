@@ -10,6 +10,18 @@ export interface RetryOptions {
   signal?: AbortSignal;
   /** Called before each wait with the attempt number (1-based) and the error. */
   onRetry?: (attempt: number, err: unknown) => void;
+  /** Errors for which this returns false are rethrown at once. Default: retry every error. */
+  shouldRetry?: (err: unknown) => boolean;
+}
+
+/**
+ * Whether a Prisma/Postgres error may pass by itself (connection lost, timeout, serialization
+ * conflict) rather than be wrong every time (a foreign key to a deleted experiment, a missing row).
+ */
+export function isTransientDbError(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
+  if (typeof code === 'string' && /^P2\d{3}$/.test(code)) return ['P2024', 'P2028', 'P2034'].includes(code);
+  return true;
 }
 
 export async function retryUntilDone<T>(write: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
@@ -18,7 +30,7 @@ export async function retryUntilDone<T>(write: () => Promise<T>, options: RetryO
     try {
       return await write();
     } catch (err) {
-      if (options.signal?.aborted) throw err;
+      if (options.signal?.aborted || options.shouldRetry?.(err) === false) throw err;
       options.onRetry?.(attempt, err);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);

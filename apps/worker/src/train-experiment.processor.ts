@@ -14,7 +14,7 @@ import { cancelledKey, InvalidTrainJobError, parseTrainJobData, type TrainJobDat
 import type { BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
 import type { ExperimentEventPublisher } from './experiment-event.publisher.js';
 import { faultPoint } from './fault-point.js';
-import { retryUntilDone } from './retry.js';
+import { isTransientDbError, retryUntilDone } from './retry.js';
 import { ChildCrashedError, TrainingRunError, type TrainingChildHost } from './training-child.host.js';
 
 export interface TrainExperimentProcessorOptions {
@@ -28,6 +28,8 @@ export interface TrainExperimentProcessorOptions {
   children: TrainingChildHost[];
   /** Minimum gap between two progress events of one experiment. Default 250 ms. */
   progressIntervalMs?: number;
+  /** Called when the set of running experiments changes (the heartbeat reports it at once). */
+  onRunningChanged?: () => void;
   log?: (line: string) => void;
 }
 
@@ -107,6 +109,7 @@ export class TrainExperimentProcessor {
 
     const entry: RunningJob = { child };
     this.running.set(experimentId, entry);
+    this.options.onRunningChanged?.();
     if (this.shuttingDown) entry.stop = 'shutdown';
     let summary = idle;
     let lastProgressAt = 0;
@@ -158,6 +161,7 @@ export class TrainExperimentProcessor {
     } finally {
       this.running.delete(experimentId);
       this.reserved.delete(child);
+      this.options.onRunningChanged?.();
     }
   }
 
@@ -205,6 +209,7 @@ export class TrainExperimentProcessor {
 
   private async recordEpoch(experimentId: string, metrics: EpochMetrics) {
     const stored = await retryUntilDone(() => this.options.runs.recordEpoch(experimentId, metrics), {
+      shouldRetry: isTransientDbError,
       onRetry: (attempt, err) => this.log(`storing epoch ${metrics.epoch} of ${experimentId} failed (attempt ${attempt}), retrying: ${err instanceof Error ? err.message : String(err)}`),
     });
     // Fault tests stop here: the epoch is committed but the training child not yet told to go on.
