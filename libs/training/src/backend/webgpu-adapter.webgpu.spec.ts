@@ -56,7 +56,7 @@ async function trackBuffers(fn: () => Promise<void>): Promise<number[]> {
   it('the largest buffer of a ResNet18 stem training step is exactly the conv1 output the guard predicts', async () => {
     // Small on purpose (lavapipe); the stem's kernels take the same paths at 224 (no im2col above 8 workgroups).
     const [batch, size] = [2, 112];
-    const conv = tf.variable(tf.randomNormal([7, 7, 3, 64], 0, 0.05, 'float32', 1));
+    const conv = tf.variable(tf.randomNormal<tf.Rank.R4>([7, 7, 3, 64], 0, 0.05, 'float32', 1));
     const bn: BatchNormState = {
       weight: tf.variable(tf.ones([64])),
       bias: tf.variable(tf.zeros([64])),
@@ -64,10 +64,10 @@ async function trackBuffers(fn: () => Promise<void>): Promise<number[]> {
       runningVar: tf.variable(tf.ones([64]), false),
       numBatchesTracked: 0,
     };
-    const x = tf.randomUniform([batch, size, size, 3], -2, 2, 'float32', 2);
+    const x = tf.randomUniform<tf.Rank.R4>([batch, size, size, 3], -2, 2, 'float32', 2);
     const sizes = await trackBuffers(async () => {
       const { value, grads } = tf.variableGrads(() => {
-        const y = tf.relu(batchNormTrain(tf.conv2d(x, conv as tf.Tensor4D, 2, [[0, 0], [3, 3], [3, 3], [0, 0]]), bn));
+        const y = tf.relu<tf.Tensor4D>(batchNormTrain(tf.conv2d(x, conv, 2, [[0, 0], [3, 3], [3, 3], [0, 0]]), bn));
         return tf.mean(tf.maxPool(y, 3, 2, 1));
       }, [conv, bn.weight, bn.bias]);
       await value.data();
