@@ -1,0 +1,87 @@
+// The only place in the API that talks to BullMQ: enqueue (job id = experiment id, so a repeated
+// enqueue is a no-op), cancel (remove the waiting job, flag it for workers that already took it,
+// tell the running worker) and the clean-up a retry needs.
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DEFAULT_TRAIN_JOB_OPTIONS, JobName, QueueName, cancelChannel, cancelledKey, type TrainJobData, type TrainJobResult } from '@fleet/queue';
+import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
+import { MAX_PRIORITY } from '../experiments/dto/experiment-input.dto.js';
+import { REDIS, createRedis } from '../redis/redis.provider.js';
+
+export interface EnqueueItem {
+  data: TrainJobData;
+  /** User priority 0..MAX_PRIORITY, larger runs sooner. */
+  priority: number;
+}
+
+/** How long a cancel flag outlives the cancel: longer than any job waits in a queue. */
+const CANCEL_FLAG_TTL_S = 7 * 24 * 3600;
+
+/**
+ * BullMQ runs lower numbers first (1 highest; 0 = unprioritized, ahead of all prioritized jobs).
+ * Every job gets a priority so the user's "larger runs sooner" holds across the whole queue.
+ */
+export function toBullPriority(priority: number): number {
+  return MAX_PRIORITY + 1 - priority;
+}
+
+@Injectable()
+export class QueueService implements OnApplicationShutdown {
+  private readonly connection: Redis;
+  readonly queue: Queue<TrainJobData, TrainJobResult, JobName>;
+
+  constructor(
+    @Inject(FLEET_CONFIG) private readonly config: FleetConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {
+    this.connection = createRedis(config.redisUrl, new Logger('QueueRedis'));
+    this.queue = new Queue<TrainJobData, TrainJobResult, JobName>(QueueName.Train, { connection: this.connection, prefix: config.queuePrefix });
+  }
+
+  /** Adds all jobs in one round trip (BullMQ addBulk runs as one MULTI). */
+  async enqueue(items: EnqueueItem[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.queue.addBulk(
+      items.map((item) => ({
+        name: JobName.TrainExperiment,
+        data: item.data,
+        opts: { ...DEFAULT_TRAIN_JOB_OPTIONS, jobId: item.data.experimentId, priority: toBullPriority(item.priority) },
+      })),
+    );
+  }
+
+  /**
+   * Makes sure a cancelled experiment never (further) runs: flags it for any worker that picks the
+   * job up later, removes the job if it is still waiting, and tells the worker running it to stop.
+   */
+  async cancel(experimentId: string): Promise<void> {
+    await this.redis.set(cancelledKey(this.config.queuePrefix, experimentId), '1', 'EX', CANCEL_FLAG_TTL_S);
+    // remove() leaves a job a worker holds the lock of (it returns 0); the flag and the message cover that one.
+    await this.queue.remove(experimentId);
+    await this.redis.publish(cancelChannel(this.config.queuePrefix), experimentId);
+  }
+
+  /**
+   * Removes old jobs before their experiments are enqueued again under the same ids. Returns the ids
+   * whose job is still held by a worker (cannot be removed yet).
+   */
+  async removeJobs(experimentIds: string[]): Promise<string[]> {
+    const busy: string[] = [];
+    for (const id of experimentIds) {
+      await this.queue.remove(id);
+      if (await this.queue.getJob(id)) busy.push(id);
+    }
+    return busy;
+  }
+
+  async clearCancelled(experimentIds: string[]): Promise<void> {
+    if (experimentIds.length === 0) return;
+    await this.redis.del(...experimentIds.map((id) => cancelledKey(this.config.queuePrefix, id)));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+    await this.connection.quit().catch(() => this.connection.disconnect());
+  }
+}

@@ -1,0 +1,29 @@
+// The API's shared Redis connection for short commands (cancel flags, pub/sub publish, stream
+// writes, health). Blocking stream reads never use it: each SSE client gets a duplicate.
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
+
+export const REDIS = Symbol('REDIS');
+
+/** Fail fast while Redis is away instead of queueing commands until it returns. */
+export function createRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 3000, lazyConnect: false });
+  redis.on('error', (err: Error) => logger.warn(`Redis: ${err.message}`));
+  return redis;
+}
+
+export const redisProvider = {
+  provide: REDIS,
+  inject: [FLEET_CONFIG],
+  useFactory: (config: FleetConfig): Redis => createRedis(config.redisUrl, new Logger('Redis')),
+};
+
+@Injectable()
+export class RedisCloser implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

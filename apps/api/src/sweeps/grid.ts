@@ -1,0 +1,43 @@
+// Cartesian expansion of a sweep grid. The size is computed (and capped) before anything is
+// expanded, so a grid of a million cells is refused without allocating it.
+
+export type GridValue = string | number | boolean | null;
+export type Grid = Record<string, readonly GridValue[]>;
+
+/** Number of cells of the grid (product of the value counts); 1 for an empty grid. */
+export function gridSize(grid: Grid): number {
+  let size = 1;
+  for (const values of Object.values(grid)) size *= values.length;
+  return size;
+}
+
+/**
+ * Every cell of the grid, in row-major order: the first key varies slowest, the last fastest (as
+ * nested for-loops written in key order would run them).
+ */
+export function* expandGrid(grid: Grid): Generator<Record<string, GridValue>> {
+  const keys = Object.keys(grid);
+  const lists = keys.map((k) => grid[k] ?? []);
+  if (lists.some((l) => l.length === 0)) return;
+  const index = keys.map(() => 0);
+  for (;;) {
+    const cell: Record<string, GridValue> = {};
+    keys.forEach((k, i) => (cell[k] = lists[i]![index[i]!]!));
+    yield cell;
+    let i = keys.length - 1;
+    while (i >= 0) {
+      index[i]! += 1;
+      if (index[i]! < lists[i]!.length) break;
+      index[i] = 0;
+      i -= 1;
+    }
+    if (i < 0) return;
+  }
+}
+
+/** Short label of a cell, e.g. "strategy=freeze seed=2". */
+export function cellLabel(cell: Record<string, GridValue>): string {
+  return Object.entries(cell)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+}

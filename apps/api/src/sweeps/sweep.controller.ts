@@ -1,0 +1,59 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../common/error.response.js';
+import { UuidParam } from '../common/uuid.pipe.js';
+import { CompareService } from './compare.service.js';
+import { CreateSweepDto } from './dto/sweep-input.dto.js';
+import { CompareDto, SweepCreatedDto, SweepDetailDto, SweepListDto, SweepRetryDto } from './dto/sweep.response.js';
+import { toSweepDetailDto, toSweepSummaryDto } from './sweep.presenter.js';
+import { SweepService } from './sweep.service.js';
+
+@ApiTags('sweeps')
+@ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Names the field and the reason' })
+@Controller('api/sweeps')
+export class SweepController {
+  constructor(
+    private readonly sweeps: SweepService,
+    private readonly comparisons: CompareService,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Submit a sweep: the cartesian product of grid over base, all or nothing' })
+  @ApiCreatedResponse({ type: SweepCreatedDto })
+  async create(@Body() body: CreateSweepDto): Promise<SweepCreatedDto> {
+    return this.sweeps.create(body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Sweeps, newest first, with counts by status' })
+  @ApiOkResponse({ type: SweepListDto })
+  async list(): Promise<SweepListDto> {
+    return { items: (await this.sweeps.list()).map(toSweepSummaryDto) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One sweep: counts by status and one row per run' })
+  @ApiOkResponse({ type: SweepDetailDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async get(@Param('id', UuidParam) id: string): Promise<SweepDetailDto> {
+    return toSweepDetailDto(await this.sweeps.get(id));
+  }
+
+  @Get(':id/compare')
+  @ApiOperation({ summary: "Ranked comparison of groups (mean/std of best val acc over seeds, Welch's t-test vs the best group, curves)" })
+  @ApiQuery({ name: 'groupBy', required: false, description: 'Any experiment config field; default strategy' })
+  @ApiOkResponse({ type: CompareDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async compare(@Param('id', UuidParam) id: string, @Query('groupBy') groupBy?: string): Promise<CompareDto> {
+    return this.comparisons.compare(id, groupBy ?? 'strategy');
+  }
+
+  @Post(':id/retry')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Re-enqueue the failed and cancelled runs (finished ones never rerun)' })
+  @ApiOkResponse({ type: SweepRetryDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async retry(@Param('id', UuidParam) id: string): Promise<SweepRetryDto> {
+    return this.sweeps.retry(id);
+  }
+}

@@ -1,0 +1,25 @@
+import type { SweepSummary, SweepWithRuns } from '@fleet/persistence';
+import { runSeconds } from '../experiments/experiment.presenter.js';
+import type { SweepDetailDto, SweepSummaryDto } from './dto/sweep.response.js';
+
+export function toSweepSummaryDto(s: SweepSummary): SweepSummaryDto {
+  return { id: s.id, name: s.name, base: s.base, grid: s.grid, createdAt: s.createdAt.toISOString(), total: s.total, counts: { ...s.counts } };
+}
+
+export function toSweepDetailDto(s: SweepWithRuns): SweepDetailDto {
+  return {
+    ...toSweepSummaryDto(s),
+    runs: s.runs.map((r) => ({
+      id: r.id,
+      strategy: r.config.strategy,
+      gridValues: r.gridValues ?? {},
+      status: r.status,
+      epochsDone: r.epochsDone,
+      bestValAcc: r.bestValAcc,
+      bestEpoch: r.bestEpoch,
+      finalValAcc: r.finalValAcc,
+      seconds: runSeconds(r),
+      error: r.error,
+    })),
+  };
+}

@@ -1,0 +1,130 @@
+// Sweeps: expand a grid over a base configuration, validate every cell before anything is stored,
+// store sweep + experiments in one transaction, enqueue them with one addBulk.
+// Enqueue failure policy: the sweep and its experiments are deleted again (and any job that did
+// get in is removed), so a failed submit leaves nothing behind; the client gets a 503.
+import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EXPERIMENT_CONFIG_FIELDS, applyExperimentDefaults, validateExperimentConfig, type ExperimentConfigData, type FieldError } from '@fleet/queue';
+import { ExperimentRepository, SweepRepository, type NewExperiment, type SweepSummary, type SweepWithRuns } from '@fleet/persistence';
+import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
+import { FieldValidationException } from '../common/field-errors.js';
+import { ExperimentService } from '../experiments/experiment.service.js';
+import { QueueService } from '../queue/queue.service.js';
+import type { CreateSweepDto } from './dto/sweep-input.dto.js';
+import { cellLabel, expandGrid, gridSize, type Grid, type GridValue } from './grid.js';
+
+export interface SweepCreated {
+  id: string;
+  count: number;
+  experimentIds: string[];
+}
+
+export interface RetryResult {
+  experimentIds: string[];
+  skipped: { id: string; reason: string }[];
+}
+
+const CONFIG_FIELDS = new Set<string>(EXPERIMENT_CONFIG_FIELDS);
+
+/** Checks grid keys and value lists; returns the grid typed. */
+function checkGrid(raw: Record<string, unknown>): Grid {
+  const grid: Record<string, GridValue[]> = {};
+  for (const [key, values] of Object.entries(raw)) {
+    const field = `grid.${key}`;
+    if (!CONFIG_FIELDS.has(key)) throw FieldValidationException.of(field, `${field} is not an experiment field (one of: ${EXPERIMENT_CONFIG_FIELDS.join(', ')})`);
+    if (!Array.isArray(values)) throw FieldValidationException.of(field, `${field} must be an array of values`);
+    if (values.length === 0) throw FieldValidationException.of(field, `${field} must not be empty`);
+    values.forEach((v: unknown, i) => {
+      if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw FieldValidationException.of(field, `${field}[${i}] must be a string or a number`);
+    });
+    grid[key] = values as GridValue[];
+  }
+  return grid;
+}
+
+@Injectable()
+export class SweepService {
+  private readonly logger = new Logger('SweepService');
+
+  constructor(
+    @Inject(FLEET_CONFIG) private readonly config: FleetConfig,
+    private readonly sweeps: SweepRepository,
+    private readonly experimentRepo: ExperimentRepository,
+    private readonly experiments: ExperimentService,
+    private readonly queue: QueueService,
+  ) {}
+
+  async create(dto: CreateSweepDto): Promise<SweepCreated> {
+    const grid = checkGrid(dto.grid);
+    const size = gridSize(grid);
+    if (size > this.config.maxSweepRuns) throw FieldValidationException.of('grid', `grid expands to ${size} runs, more than MAX_SWEEP_RUNS (${this.config.maxSweepRuns})`);
+
+    const sweepId = randomUUID();
+    const planned: NewExperiment[] = [];
+    const files = new Map<string, Pick<ExperimentConfigData, 'dataset' | 'weights'>>();
+    let index = 0;
+    for (const cell of expandGrid(grid)) {
+      const merged: Record<string, unknown> = applyExperimentDefaults({ ...dto.base, ...cell });
+      const errors = validateExperimentConfig(merged);
+      if (errors.length > 0) throw new FieldValidationException(errors.map((e) => this.cellError(e, grid, cell, index)));
+      const config = merged as unknown as ExperimentConfigData;
+      const fileKey = `${config.dataset}\0${config.weights ?? ''}`;
+      if (!files.has(fileKey)) files.set(fileKey, { dataset: config.dataset, weights: config.weights });
+      planned.push({ id: randomUUID(), name: cellLabel(cell) || (dto.name ?? null), sweepId, gridValues: cell, config, priority: dto.priority ?? 0 });
+      index += 1;
+    }
+    const fields = { dataset: 'dataset' in grid ? 'grid.dataset' : 'base.dataset', weights: 'weights' in grid ? 'grid.weights' : 'base.weights' };
+    for (const f of files.values()) await this.experiments.checkFiles(f, fields);
+
+    await this.sweeps.createWithExperiments({ id: sweepId, name: dto.name ?? null, base: dto.base, grid: grid as Record<string, unknown[]> }, planned);
+    try {
+      await this.queue.enqueue(planned.map((e) => ({ data: { experimentId: e.id, config: e.config }, priority: e.priority })));
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.logger.error(`sweep ${sweepId}: could not enqueue ${planned.length} runs: ${reason}; deleting it`);
+      await this.queue.removeJobs(planned.map((e) => e.id)).catch(() => undefined);
+      await this.sweeps.delete(sweepId);
+      throw new ServiceUnavailableException(`could not enqueue the sweep (nothing was stored): ${reason}`);
+    }
+    return { id: sweepId, count: planned.length, experimentIds: planned.map((e) => e.id) };
+  }
+
+  private cellError(e: FieldError, grid: Grid, cell: Record<string, GridValue>, index: number): FieldError {
+    const top = e.field.split('.')[0] ?? e.field;
+    const field = top in grid ? `grid.${e.field}` : `base.${e.field}`;
+    const where = Object.keys(cell).length > 0 ? ` (run #${index + 1}: ${cellLabel(cell)})` : '';
+    return { field, reason: `${e.reason}${where}` };
+  }
+
+  async list(): Promise<SweepSummary[]> {
+    return this.sweeps.list();
+  }
+
+  async get(id: string): Promise<SweepWithRuns> {
+    const sweep = await this.sweeps.findWithRuns(id);
+    if (!sweep) throw new NotFoundException(`sweep ${id} not found`);
+    return sweep;
+  }
+
+  /**
+   * Re-enqueues the failed/cancelled runs under their own ids: the old job is removed first so the
+   * id is free (BullMQ ignores an add whose id exists), and a job a worker still holds (a cancelled
+   * run that has not stopped yet) is skipped rather than lost. Finished runs never rerun.
+   */
+  async retry(id: string): Promise<RetryResult> {
+    await this.get(id);
+    const candidates = await this.experimentRepo.listRetryable(id);
+    const busy = new Set(await this.queue.removeJobs(candidates));
+    const records = await this.experimentRepo.requeue(candidates.filter((c) => !busy.has(c)));
+    const ids = records.map((r) => r.id);
+    await this.queue.clearCancelled(ids);
+    try {
+      await this.queue.enqueue(records.map((r) => ({ data: { experimentId: r.id, config: r.config }, priority: r.priority })));
+    } catch (err) {
+      const reason = `could not enqueue: ${err instanceof Error ? err.message : String(err)}`;
+      await this.experimentRepo.markNotEnqueued(ids, reason);
+      throw new ServiceUnavailableException(`${reason} (the runs stay failed; retry again)`);
+    }
+    return { experimentIds: ids, skipped: [...busy].map((b) => ({ id: b, reason: 'its job is still held by a worker (cancel in progress); retry again shortly' })) };
+  }
+}
