@@ -355,7 +355,7 @@ async function main() {
   await runCli(['compare', sweep.id]);
   if (weights.standIn) process.stdout.write(`\n${warn('Reminder: pretrained strategies started from RANDOM stand-in weights; see above.')}\n`);
   process.stdout.write(`\n${bold(`Demo finished in ${elapsed()}`)} (${watchCode === 0 ? 'all runs succeeded' : 'some runs did not succeed'}).\n`);
-  process.stdout.write(`  dashboard:   ${API}/sweeps/${sweep.id}\n  queues:      ${API}/queues\n  API docs:    ${API}/api/docs\n  terminal:    node bin/finetune.js compare ${sweep.id}\n`);
+  process.stdout.write(`  dashboard:   ${API}/sweeps/${sweep.id}\n  queues:      ${API}/queues\n  API docs:    ${API}/docs\n  terminal:    node bin/finetune.js compare ${sweep.id}\n`);
   if (args.exit) return shutdown(watchCode === 0 ? 0 : 1);
   process.stdout.write(`\nThe API and workers keep running for you to explore. ${bold('Ctrl-C')} stops everything.\n`);
 }

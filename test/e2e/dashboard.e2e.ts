@@ -182,7 +182,7 @@ async function openPage(colorScheme: 'light' | 'dark' = 'light'): Promise<Page> 
 
 /** Closes the page; uncaught errors in the page's scripts fail the test. */
 async function closePage(page: Page): Promise<void> {
-  await closePage(page);
+  await page.context().close();
   expect(pageErrors.get(page)).toEqual([]);
 }
 
