@@ -4,6 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
 import { registerCancelCommand } from './commands/cancel.command.js';
 import { registerCompareCommand } from './commands/compare.command.js';
+import { registerDownloadCommand } from './commands/download.command.js';
+import { registerInspectCommand } from './commands/inspect.command.js';
+import { registerMakeDatasetCommand } from './commands/make-dataset.command.js';
 import { registerStatusCommand } from './commands/status.command.js';
 import { registerSubmitCommand } from './commands/submit.command.js';
 import { registerWatchCommand } from './commands/watch.command.js';
@@ -16,6 +19,9 @@ const program = new Command('finetune')
 // Sub-command registrations (one line each, keep sorted).
 registerCancelCommand(program);
 registerCompareCommand(program);
+registerDownloadCommand(program);
+registerInspectCommand(program);
+registerMakeDatasetCommand(program);
 registerStatusCommand(program);
 registerSubmitCommand(program);
 registerWatchCommand(program);
