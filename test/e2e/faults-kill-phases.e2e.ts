@@ -7,11 +7,10 @@
 // worker started afterwards finishes every run: each completes once, with exactly one row per
 // epoch and the metrics of a clean run with the same seed.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import { eventStreamKey, type ExperimentEvent } from '@fleet/queue';
 import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, tinyExperiment, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { isAlive } from '../support/managed-process.js';
 import { waitFor } from '../support/wait-for.js';
+import { FAST_STALL, finalStatusEvents } from '../faults/fault-fleet.js';
 
 const EPOCHS = 2;
 /** FLEET_FAULT_PAUSE of each victim ('checkpoint' is caught from outside), and the epochs stored when it is killed there. */
@@ -62,20 +61,6 @@ async function stopWhileCheckpointing(pid: number, artifactsDir: string, timeout
     if (Date.now() > deadline) throw new Error(`training process ${pid} wrote no checkpoint within ${timeoutMs} ms`);
     // Polled without a timer delay: a checkpoint write lasts only tens of milliseconds.
     await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-const FAST_STALL = { WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '500', WORKER_HEARTBEAT_MS: '500' };
-
-async function finalStatusEvents(fleet: E2eFleet, experimentId: string): Promise<string[]> {
-  const redis = new Redis(fleet.harness.redisUrl);
-  try {
-    const entries = await redis.xrange(eventStreamKey(fleet.harness.queuePrefix, experimentId), '-', '+');
-    return entries
-      .map(([, fields]) => JSON.parse(fields[fields.indexOf('data') + 1] ?? '{}') as ExperimentEvent)
-      .filter((e): e is Extract<ExperimentEvent, { type: 'status' }> => e.type === 'status' && ['succeeded', 'failed', 'cancelled'].includes(e.status))
-      .map((e) => e.status);
-  } finally {
-    redis.disconnect();
   }
 }
 

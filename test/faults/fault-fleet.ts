@@ -1,0 +1,75 @@
+// The fleet of the fault suites: like test/support/e2e-fleet.ts (built API, workers, tiny dataset,
+// generated weights, Prisma for assertions) but optionally wired to a PRIVATE Redis and/or
+// Postgres (test/support/private-services.ts) that the test may stop and restart, plus the checks
+// every fault test makes on a finished experiment.
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { PrismaService } from '@fleet/persistence';
+import { eventStreamKey, type ExperimentEvent } from '@fleet/queue';
+import { TEST_WEIGHTS, TINY_DATASET, type E2eFleet } from '../support/e2e-fleet.js';
+import { FleetApi } from '../support/fleet-api.js';
+import { FleetHarness, type StartWorkerOptions } from '../support/fleet-harness.js';
+import type { PrivatePostgres, PrivateRedis } from '../support/private-services.js';
+import { writeResnet18Pth } from '../support/resnet18-pth.js';
+import { writeTinyDataset } from '../support/tiny-dataset.js';
+
+export interface FaultFleetOptions {
+  /** Private Redis to use instead of the shared test one. */
+  redis?: PrivateRedis;
+  /** Private Postgres to use instead of the shared test database (its migrated database). */
+  postgres?: PrivatePostgres;
+  /** Workers started once the API is up. Default 1 */
+  workers?: number;
+  worker?: StartWorkerOptions;
+  /** Extra environment of the API. */
+  apiEnv?: Record<string, string>;
+}
+
+/** Worker settings that make a lost lock visible within seconds instead of 30 s. */
+export const FAST_STALL = { WORKER_LOCK_DURATION_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000', WORKER_HEARTBEAT_MS: '500' };
+
+export async function startFaultFleet(options: FaultFleetOptions = {}): Promise<E2eFleet> {
+  const harness = await FleetHarness.create({
+    ...(options.redis ? { redisUrl: options.redis.url } : {}),
+    ...(options.postgres ? { databaseUrl: options.postgres.url() } : {}),
+  });
+  const prisma = new PrismaService(harness.databaseUrl);
+  try {
+    await Promise.all([writeTinyDataset(path.join(harness.dataRoot, TINY_DATASET)), writeResnet18Pth(path.join(harness.weightsRoot, TEST_WEIGHTS))]);
+    const apiProcess = await harness.startApi(options.apiEnv ? { env: options.apiEnv } : {});
+    const workers = await Promise.all(Array.from({ length: options.workers ?? 1 }, () => harness.startWorker(options.worker)));
+    return {
+      harness,
+      apiProcess,
+      api: new FleetApi(apiProcess.url),
+      workers,
+      prisma,
+      async close() {
+        await harness.teardown();
+        await prisma.$disconnect();
+      },
+    };
+  } catch (err) {
+    await harness.teardown().catch(() => undefined);
+    await prisma.$disconnect();
+    throw err;
+  }
+}
+
+/** Every event of an experiment's Redis Stream, in order. */
+export async function streamEvents(fleet: E2eFleet, experimentId: string): Promise<ExperimentEvent[]> {
+  const redis = new Redis(fleet.harness.redisUrl);
+  try {
+    const entries = await redis.xrange(eventStreamKey(fleet.harness.queuePrefix, experimentId), '-', '+');
+    return entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('data') + 1] ?? '{}') as ExperimentEvent);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** The terminal status events (succeeded/failed/cancelled) an experiment's stream holds: a run completed twice shows two. */
+export async function finalStatusEvents(fleet: E2eFleet, experimentId: string): Promise<string[]> {
+  return (await streamEvents(fleet, experimentId))
+    .filter((e): e is Extract<ExperimentEvent, { type: 'status' }> => e.type === 'status' && ['succeeded', 'failed', 'cancelled'].includes(e.status))
+    .map((e) => e.status);
+}
