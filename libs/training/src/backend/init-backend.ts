@@ -9,13 +9,17 @@ import path from 'node:path';
 import type { BackendInfo, BackendName } from '../contracts.js';
 import { tf } from './tf.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
+import { loadWebgpuBackend } from './webgpu-backend.js';
 
 export type BackendPreference = BackendName | 'auto';
 
 interface BackendCandidate {
   name: BackendName;
-  /** Loads and registers the backend; resolves to a description, or throws when unavailable. */
-  load(): Promise<string>;
+  /**
+   * Loads and registers the backend; resolves to a description, or throws when unavailable.
+   * `forced`: this backend was asked for by name (webgpu then accepts a software adapter).
+   */
+  load(forced: boolean): Promise<string>;
 }
 
 // Dynamic import through a variable so TypeScript does not require the optional packages' types.
@@ -36,7 +40,13 @@ const CANDIDATES: readonly BackendCandidate[] = [
       }
     },
   },
-  // The webgpu backend slots in here (between native TensorFlow and wasm) as one more entry.
+  {
+    // Only when Dawn finds a GPU adapter (--gpu N picks it); lavapipe only when forced. See webgpu-backend.ts.
+    name: 'webgpu',
+    async load(forced) {
+      return (await loadWebgpuBackend({ allowSoftware: forced || undefined })).info;
+    },
+  },
   {
     name: 'wasm',
     async load() {
@@ -74,7 +84,7 @@ export async function initBackend(preference: BackendPreference = 'auto', log: (
   const failures: string[] = [];
   for (const candidate of candidates) {
     try {
-      const info = await candidate.load();
+      const info = await candidate.load(preference !== 'auto');
       if (!(await tf.setBackend(candidate.name))) throw new Error('tf.setBackend returned false');
       await tf.ready();
       current = { name: candidate.name, info };
