@@ -70,6 +70,14 @@ it('rejects a truncated zip-format file', async () => {
   expect(err.message).toMatch(/zip/);
 });
 
+it('rejects a truncated tar-format file', async () => {
+  const tar = readFileSync(join(FIXTURES, 'small-tar.pth'));
+  for (const cut of [600, 2000, 3072, 5600]) {
+    const err = await rejection(await write(`trunc-tar-${cut}.pth`, tar.subarray(0, cut)));
+    expect(err.message).toMatch(/truncated/);
+  }
+});
+
 it('rejects a truncated legacy-format file', async () => {
   const legacy = readFileSync(join(FIXTURES, 'small-legacy.pth'));
   for (const cut of [20, 300, legacy.length - 10]) {

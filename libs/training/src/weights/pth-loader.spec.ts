@@ -57,3 +57,14 @@ it('accepts a state dict nested under "state_dict"', async () => {
   expect([...sd.keys()]).toEqual(['w']);
   expect(sd.get('w')!.data).toEqual(new Float32Array([1, 1]));
 });
+
+it('loads the tar format of torch <= 0.3 (Python 2 OrderedDict, storage views) to the same tensors', async () => {
+  const tar = await loadStateDict(join(FIXTURES, 'small-tar.pth'));
+  const legacy = await loadStateDict(join(FIXTURES, 'small-legacy.pth'));
+  expect((await inspectWeights(join(FIXTURES, 'small-tar.pth'))).format).toBe('legacy');
+  const expectedKeys = [...legacy.keys()].filter((k) => k !== 'bf16');
+  expect([...tar.keys()]).toEqual([...expectedKeys, 'view.storage_slice']);
+  for (const k of expectedKeys) expect({ k, t: tar.get(k) }).toEqual({ k, t: legacy.get(k) });
+  const base = legacy.get('view.base')!.data as Float32Array;
+  expect(tar.get('view.storage_slice')).toEqual({ shape: [3, 4], dtype: 'float32', data: base.slice(6, 18) });
+});

@@ -1,9 +1,12 @@
-// Loads PyTorch state dicts (.pth) in both formats torch.save writes: the legacy sequence of pickles
-// followed by raw storages (torch < 1.6, e.g. torchvision's resnet18-5c106cde.pth from 2017) and the
-// zip archive of data.pkl + data/<key> (torch >= 1.6, e.g. resnet18-f37072fd.pth). Only reads the
+// Loads PyTorch state dicts (.pth) in the formats torch.save has written: the zip archive of
+// data.pkl + data/<key> (torch >= 1.6, e.g. resnet18-f37072fd.pth), the legacy sequence of pickles
+// followed by raw storages (torch 0.4 - 1.5, and 1.6+ with _use_new_zipfile_serialization=False) and
+// the older tar archive (torch <= 0.3: torchvision's 2017 resnet18-5c106cde.pth is one; tar files
+// report format 'legacy'). Only reads the
 // file; the pickles go through our allow-listed unpickler, never through anything that executes.
 import { readFile } from 'node:fs/promises';
 import { PickleError, PyDict, PyGlobal, PyPersistent, PyTensorRef, PyTuple, PyValue, STORAGE_DTYPES, unpickle } from './unpickler.js';
+import { isTar, readTarMembers } from './tar-reader.js';
 import { isZip, ZipReader } from './zip-reader.js';
 
 export interface StateTensor {
@@ -101,10 +104,12 @@ async function readWeightsFile(file: string): Promise<Uint8Array> {
 export function parsePth(buf: Uint8Array, file: string): ParsedPth {
   try {
     if (isZip(buf)) return parseZip(buf, file);
+    if (isTar(buf)) return parseTar(buf, file);
     if (buf.length >= 2 && buf[0] === 0x80 && buf[1] <= 5) return parseLegacy(buf, file);
   } catch (err) {
     if (err instanceof WeightsError) throw err;
-    const reason = err instanceof PickleError ? `malformed pickle: ${err.message}` : err instanceof Error ? err.message : String(err);
+    const reason =
+      err instanceof PickleError ? (err.message.startsWith('refusing') ? `unsafe pickle: ${err.message}` : `malformed pickle: ${err.message}`) : err instanceof Error ? err.message : String(err);
     throw new WeightsError(file, reason);
   }
   throw new WeightsError(file, `not a PyTorch weights file (${describeMagic(buf)})`);
@@ -114,7 +119,6 @@ function describeMagic(buf: Uint8Array): string {
   if (buf.length === 0) return 'the file is empty';
   if (buf[0] === 0xff && buf[1] === 0xd8) return 'it looks like a JPEG image';
   if (buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47) return 'it looks like a PNG image';
-  if (buf.length > 262 && new TextDecoder('latin1').decode(buf.subarray(257, 262)) === 'ustar') return 'the tar-based format of torch < 0.4 is not supported';
   const head = Array.from(buf.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
   return `starts with bytes ${head}; expected a zip archive or a pickle`;
 }
@@ -151,12 +155,12 @@ function parseZip(buf: Uint8Array, file: string): ParsedPth {
     persistentLoad: (pid) => {
       const ref = storageFromPid(pid, file).root;
       const known = storages.get(ref.key);
-      if (known) return known;
+      if (known) return new PyPersistent(known);
       const name = `${prefix}data/${ref.key}`;
       if (!zip.entries.has(name)) throw new WeightsError(file, `storage ${name} is missing from the archive`);
       ref.bytes = zip.read(name);
       storages.set(ref.key, ref);
-      return ref;
+      return new PyPersistent(ref);
     },
   });
   return { format: 'zip', tensors: collectTensors(value, file) };
@@ -180,10 +184,10 @@ function parseLegacy(buf: Uint8Array, file: string): ParsedPth {
       const { root, view } = storageFromPid(pid, file);
       const known = storages.get(root.key) ?? root;
       storages.set(root.key, known);
-      if (!view) return known;
+      if (!view) return new PyPersistent(known);
       const knownView = views.get(view.key) ?? { key: root.key, dtype: root.dtype, numel: view.numel, elementOffset: view.offset };
       views.set(view.key, knownView);
-      return knownView;
+      return new PyPersistent(knownView);
     },
   });
   const keys = unpickle(buf, result.end);
@@ -209,6 +213,99 @@ function parseLegacy(buf: Uint8Array, file: string): ParsedPth {
     v.bytes = root.bytes.subarray(v.elementOffset * size, (v.elementOffset + v.numel) * size);
   }
   for (const [key, ref] of storages) if (!ref.bytes) throw new WeightsError(file, `storage ${key} has no data`);
+  return { format: 'legacy', tensors: collectTensors(result.value, file) };
+}
+
+/** Tensor classes the tar format names in its tensor records (never called, only compared). */
+const TAR_TENSOR_GLOBALS = new Set(['Float', 'Double', 'Half', 'Long', 'Int', 'Short', 'Char', 'Byte', 'Bool'].map((t) => `torch.${t}Tensor`));
+
+/**
+ * The tar format of torch <= 0.3: members `sys_info`, `pickle` (the object, tensors as persistent
+ * ids), `tensors` (per tensor: a pickle (key, storage key, tensor class), then ndim as 8 bytes,
+ * sizes, strides and storage offset as int64) and `storages` (count, per storage a pickle
+ * (key, location, storage class) + int64 element count + raw data, then a list of storage views
+ * (view key, root key, element offset, numel)).
+ */
+function parseTar(buf: Uint8Array, file: string): ParsedPth {
+  let tar: ReturnType<typeof readTarMembers>;
+  try {
+    tar = readTarMembers(buf);
+  } catch (err) {
+    throw new WeightsError(file, `broken tar archive: ${(err as Error).message}`);
+  }
+  const member = (name: string): Uint8Array => {
+    const m = tar.members.get(name);
+    if (!m) throw new WeightsError(file, tar.complete ? `tar archive has no "${name}" member (not a torch.save file)` : `tar archive is truncated (no "${name}" member)`);
+    return m;
+  };
+  const sysInfo = unpickle(member('sys_info')).value;
+  if (sysInfo instanceof PyDict && sysInfo.entries.get('little_endian') === false) throw new WeightsError(file, 'big-endian files are not supported');
+
+  const storages = new Map<string, StorageRef>();
+  const sbuf = member('storages');
+  const sview = new DataView(sbuf.buffer, sbuf.byteOffset, sbuf.byteLength);
+  let r = unpickle(sbuf, 0);
+  if (typeof r.value !== 'number') throw new WeightsError(file, 'storage count is malformed');
+  let pos = r.end;
+  for (let i = 0, n = r.value; i < n; i++) {
+    r = unpickle(sbuf, pos);
+    const rec = r.value instanceof PyTuple ? r.value.items : [];
+    const [key, , type] = rec;
+    if (rec.length !== 3 || !(type instanceof PyGlobal) || !(type.name in STORAGE_DTYPES)) throw new WeightsError(file, `storage record ${i} is malformed`);
+    const dtype = STORAGE_DTYPES[type.name]!;
+    pos = r.end;
+    if (pos + 8 > sbuf.length) throw new WeightsError(file, `truncated: storage ${String(key)} header missing`);
+    const numel = Number(sview.getBigInt64(pos, true));
+    const nbytes = numel * ELEMENT_SIZE[dtype]!;
+    pos += 8;
+    if (numel < 0 || pos + nbytes > sbuf.length) throw new WeightsError(file, `truncated: storage ${String(key)} needs ${nbytes} bytes`);
+    storages.set(String(key), { key: String(key), dtype, numel, elementOffset: 0, bytes: sbuf.subarray(pos, pos + nbytes) });
+    pos += nbytes;
+  }
+  const views = unpickle(sbuf, pos).value;
+  for (const v of Array.isArray(views) ? views : []) {
+    const [viewKey, rootKey, offset, numel] = v instanceof PyTuple ? v.items : [];
+    const root = storages.get(String(rootKey));
+    if (!root?.bytes || typeof offset !== 'number' || typeof numel !== 'number') throw new WeightsError(file, `storage view ${String(viewKey)} is malformed`);
+    const size = ELEMENT_SIZE[root.dtype]!;
+    if ((offset + numel) * size > root.bytes.length) throw new WeightsError(file, `storage view ${String(viewKey)} reaches past its root storage`);
+    storages.set(String(viewKey), { key: String(viewKey), dtype: root.dtype, numel, elementOffset: 0, bytes: root.bytes.subarray(offset * size, (offset + numel) * size) });
+  }
+
+  const tensors = new Map<string, PyTensorRef>();
+  const tbuf = member('tensors');
+  const tview = new DataView(tbuf.buffer, tbuf.byteOffset, tbuf.byteLength);
+  r = unpickle(tbuf, 0);
+  if (typeof r.value !== 'number') throw new WeightsError(file, 'tensor count is malformed');
+  pos = r.end;
+  const int64 = (): number => {
+    if (pos + 8 > tbuf.length) throw new WeightsError(file, 'truncated tensor metadata');
+    const v = Number(tview.getBigInt64(pos, true));
+    pos += 8;
+    return v;
+  };
+  for (let i = 0, n = r.value; i < n; i++) {
+    r = unpickle(tbuf, pos, { extraGlobals: TAR_TENSOR_GLOBALS });
+    const [key, storageKey] = r.value instanceof PyTuple ? r.value.items : [];
+    pos = r.end;
+    const storage = storages.get(String(storageKey));
+    if (!storage) throw new WeightsError(file, `tensor ${String(key)} refers to missing storage ${String(storageKey)}`);
+    // ndim was written as 8 bytes; torch reads the low 4 as int32.
+    const ndim = int64() & 0x7fffffff;
+    if (ndim > 64) throw new WeightsError(file, `tensor ${String(key)} has ${ndim} dimensions`);
+    const size = Array.from({ length: ndim }, int64);
+    const stride = Array.from({ length: ndim }, int64);
+    tensors.set(String(key), new PyTensorRef(new PyPersistent(storage), int64(), size, stride));
+  }
+
+  const result = unpickle(member('pickle'), 0, {
+    persistentLoad: (pid) => {
+      if (typeof pid !== 'string' && typeof pid !== 'number') throw new WeightsError(file, 'the pickle holds a module source reference (a whole-model save); only state dicts are supported');
+      const t = tensors.get(String(pid));
+      if (!t) throw new WeightsError(file, `the pickle refers to tensor ${String(pid)}, which the file does not contain`);
+      return t;
+    },
+  });
   return { format: 'legacy', tensors: collectTensors(result.value, file) };
 }
 

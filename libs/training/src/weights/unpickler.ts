@@ -76,7 +76,9 @@ const ALLOWED_GLOBALS = new Set<string>([
 
 export interface UnpickleOptions {
   /** Called for BINPERSID with the persistent id; torch uses ('storage', cls, key, location, numel, ...). */
-  persistentLoad?: (pid: PyValue) => unknown;
+  persistentLoad?: (pid: PyValue) => PyValue;
+  /** Globals allowed beyond the default list (e.g. torch.FloatTensor in the tar format's tensor records). */
+  extraGlobals?: ReadonlySet<string>;
 }
 
 const MARK = Symbol('mark');
@@ -171,7 +173,7 @@ export function unpickle(buf: Uint8Array, offset = 0, options: UnpickleOptions =
   };
   const resolveGlobal = (module: string, name: string): PyGlobal => {
     const qualified = `${module}.${name}`;
-    if (!ALLOWED_GLOBALS.has(qualified)) {
+    if (!ALLOWED_GLOBALS.has(qualified) && !options.extraGlobals?.has(qualified)) {
       throw new PickleError(
         `refusing global ${qualified}: only torch tensors, storages and OrderedDict are allowed ` +
           `(a whole-model pickle or a hostile file; save and load model.state_dict() instead)`,
@@ -317,7 +319,7 @@ export function unpickle(buf: Uint8Array, offset = 0, options: UnpickleOptions =
         // BINPERSID
         const pid = pop();
         if (!options.persistentLoad) throw new PickleError(`unexpected persistent id at byte ${opPos}`);
-        stack.push(new PyPersistent(options.persistentLoad(pid)));
+        stack.push(options.persistentLoad(pid));
         break;
       }
       case 0x52: {
@@ -395,9 +397,19 @@ function reduce(callable: PyValue, args: PyValue, at: number): PyValue {
   if (!(args instanceof PyTuple)) throw new PickleError(`REDUCE arguments are not a tuple at byte ${at}`);
   const a = args.items;
   switch (callable.qualifiedName) {
-    case 'collections.OrderedDict':
-      if (a.length > 0) throw new PickleError(`OrderedDict with constructor arguments at byte ${at}`);
-      return new PyDict(true);
+    case 'collections.OrderedDict': {
+      const dict = new PyDict(true);
+      if (a.length === 0) return dict;
+      // Python 2.7 pickles OrderedDict as OrderedDict([[key, value], ...]).
+      const items = a[0];
+      if (a.length > 1 || !Array.isArray(items)) throw new PickleError(`OrderedDict with unexpected arguments at byte ${at}`);
+      for (const pair of items) {
+        const kv = pair instanceof PyTuple ? pair.items : pair;
+        if (!Array.isArray(kv) || kv.length !== 2 || !isKey(kv[0]!)) throw new PickleError(`OrderedDict item is not a (key, value) pair at byte ${at}`);
+        dict.entries.set(kv[0] as PyKey, kv[1]!);
+      }
+      return dict;
+    }
     case 'torch._utils._rebuild_tensor_v2': {
       // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
       if (a.length < 4) throw new PickleError(`_rebuild_tensor_v2 with ${a.length} arguments at byte ${at}`);
