@@ -154,14 +154,24 @@ export interface FieldError {
   reason: string;
 }
 
-/** Flattens class-validator's tree into one entry per failed constraint, with dotted field paths. */
+/** Constraints that say the most about a value, reported first (e.g. "must be an integer" before "must not be greater than 1000"). */
+const CONSTRAINT_PRIORITY = ['whitelistValidation', 'unknownValue', 'isDefined', 'isString', 'isNumber', 'isInt', 'isIn', 'isObject', 'isUuid'];
+
+function rank(constraint: string): number {
+  const i = CONSTRAINT_PRIORITY.indexOf(constraint);
+  return i === -1 ? CONSTRAINT_PRIORITY.length : i;
+}
+
+/**
+ * Flattens class-validator's tree into one entry per invalid field (its most telling constraint),
+ * with dotted paths for nested fields.
+ */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    for (const message of Object.values(error.constraints ?? {})) {
-      out.push({ field, reason: message });
-    }
+    const constraints = Object.entries(error.constraints ?? {}).sort(([a], [b]) => rank(a) - rank(b));
+    if (constraints[0]) out.push({ field, reason: constraints[0][1] });
     if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
   }
   return out;
