@@ -14,6 +14,8 @@ export interface BatchNormState {
   runningMean: tf.Variable<tf.Rank.R1>;
   runningVar: tf.Variable<tf.Rank.R1>;
   numBatchesTracked: number;
+  /** running-stat momentum; 0.1 like PyTorch (1 = take the last batch's statistics) */
+  momentum?: number;
 }
 
 /** Eval mode: y = x * scale + shift with the running statistics. */
@@ -43,9 +45,10 @@ export function batchNormTrain(x: tf.Tensor4D, bn: BatchNormState, updateStats =
     const { mean, variance } = tf.moments(xt, [0, 1, 2]);
     const invStd = tf.rsqrt(tf.add(variance, BN_EPS));
     if (updateStats) {
+      const momentum = bn.momentum ?? BN_MOMENTUM;
       tf.tidy(() => {
-        bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)));
-        bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - BN_MOMENTUM), tf.mul(variance, (BN_MOMENTUM * count) / (count - 1))));
+        bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - momentum), tf.mul(mean, momentum)));
+        bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - momentum), tf.mul(variance, (momentum * count) / (count - 1))));
       });
       bn.numBatchesTracked += 1;
     }

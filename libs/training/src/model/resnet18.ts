@@ -76,6 +76,17 @@ export class ResNet18 {
     return [...this.bns.values()].flatMap((b) => [b.runningMean, b.runningVar]);
   }
 
+  /** Every variable under its torch state_dict key (our layouts); for checkpoints. */
+  namedVariables(): [string, tf.Variable][] {
+    const out: [string, tf.Variable][] = [];
+    for (const [name, v] of this.convs) out.push([`${name}.weight`, v]);
+    for (const [name, b] of this.bns) {
+      out.push([`${name}.weight`, b.weight], [`${name}.bias`, b.bias], [`${name}.running_mean`, b.runningMean], [`${name}.running_var`, b.runningVar]);
+    }
+    out.push(['fc.weight', this.fcWeight], ['fc.bias', this.fcBias]);
+    return out;
+  }
+
   /** torchvision's init: conv kaiming_normal_(fan_out, relu), BN weight 1 bias 0, fc like nn.Linear. */
   initScratch(rng: Rng): void {
     for (const c of ALL_CONVS) {

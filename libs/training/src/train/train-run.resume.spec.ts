@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { tf } from '../backend/tf.js';
+import { readCheckpoint } from '../checkpoint/checkpoint.js';
+import type { EpochMetrics } from '../contracts.js';
+import { DeterministicWeightsCache, FAKE_WEIGHTS, makeTinyDataset, type TinyDataset } from './testing/tiny-run.js';
+import { trainRun, type TrainRunOptions } from './train-run.js';
+
+/** Everything but wall-clock timings. */
+const comparable = (epochs: EpochMetrics[]) => epochs.map(({ seconds: _s, imagesPerSec: _i, ...rest }) => rest);
+
+describe('trainRun determinism, memory, checkpoints and cancellation', () => {
+  let data: TinyDataset;
+  let ckptRoot: string;
+  const cache = new DeterministicWeightsCache();
+  const base = (): TrainRunOptions => ({
+    datasetDir: data.dir,
+    weightsPath: FAKE_WEIGHTS,
+    hyper: { strategy: 'finetune', epochs: 3, batchSize: 4, imageSize: 32, lr: 0.002, stepSize: 2, seed: 7 },
+    backend: 'wasm',
+    cache,
+  });
+
+  beforeAll(async () => {
+    data = await makeTinyDataset(3, 2, 32);
+    ckptRoot = await mkdtemp(path.join(os.tmpdir(), 'ff-ckpt-'));
+  });
+  afterAll(async () => {
+    await data.remove();
+    await rm(ckptRoot, { recursive: true, force: true });
+  });
+
+  let uninterrupted: EpochMetrics[] = [];
+
+  it('gives identical metrics for the same seed, and holds no more tensors after epoch 3 than after epoch 1', async () => {
+    const tensors: number[] = [];
+    const a = await trainRun({ ...base(), onEpoch: () => void tensors.push(tf.memory().numTensors) });
+    const b = await trainRun(base());
+    uninterrupted = a.epochs;
+    expect(a.epochs).toHaveLength(3);
+    expect(comparable(b.epochs)).toEqual(comparable(a.epochs));
+    expect(a.epochs.map((e) => e.lrs)).toEqual([[0.002], [0.002], [0.002 * 0.1]]);
+    expect(tensors).toHaveLength(3);
+    expect(tensors[2]).toBe(tensors[0]);
+  });
+
+  it('resumed after epoch 1 continues exactly like the uninterrupted run', async () => {
+    const dir = path.join(ckptRoot, 'resume');
+    const first = await trainRun({ ...base(), hyper: { ...base().hyper, epochs: 1 }, checkpointDir: dir });
+    expect(first.epochs).toHaveLength(1);
+    const ckpt = await readCheckpoint(dir);
+    expect(ckpt?.meta.epoch).toBe(1);
+    expect([...ckpt!.tensors.keys()].some((k) => k.startsWith('momentum/layer4.1.conv2'))).toBe(true);
+    const seen: number[] = [];
+    const resumed = await trainRun({ ...base(), checkpointDir: dir, resume: true, onEpoch: (m) => void seen.push(m.epoch) });
+    expect(resumed.resumedFromEpoch).toBe(1);
+    expect(seen).toEqual([2, 3]);
+    expect(comparable(resumed.epochs)).toEqual(comparable(uninterrupted));
+  });
+
+  it('refuses to resume a checkpoint made with other settings', async () => {
+    const dir = path.join(ckptRoot, 'resume');
+    await expect(trainRun({ ...base(), hyper: { ...base().hyper, lr: 0.5 }, checkpointDir: dir, resume: true })).rejects.toThrow(/different settings \(lr: 0.002 vs 0.5\)/);
+  });
+
+  it('stops within one batch when aborted, keeping the last finished epoch checkpointed', async () => {
+    const dir = path.join(ckptRoot, 'abort');
+    const ac = new AbortController();
+    const r = await trainRun({
+      ...base(),
+      hyper: { ...base().hyper, strategy: 'freeze' },
+      checkpointDir: dir,
+      signal: ac.signal,
+      onProgress: (p) => {
+        if (p.epoch === 2 && p.phase === 'train' && p.batch === 1) ac.abort();
+      },
+    });
+    expect(r.cancelled).toBe(true);
+    expect(r.epochs.map((e) => e.epoch)).toEqual([1]);
+    expect((await readCheckpoint(dir))?.meta.epoch).toBe(1);
+  });
+});
