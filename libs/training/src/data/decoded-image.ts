@@ -24,9 +24,9 @@ export class ImageDecodeError extends Error {
 export async function decodeImage(file: string, input?: Buffer): Promise<DecodedImage> {
   let raw: { data: Buffer; info: sharp.OutputInfo };
   try {
-    // keepIccProfile/withMetadata are not used and no colourspace is requested: sharp then hands
-    // back the decoded samples as they are, like PIL does.
-    raw = await sharp(input ?? file, { failOn: 'error', limitInputPixels: 1 << 28 })
+    // ignoreIcc: sharp would otherwise convert through an embedded ICC profile; PIL never does.
+    // No rotate()/autoOrient: EXIF orientation stays unapplied, as with PIL.
+    raw = await sharp(input ?? file, { failOn: 'error', limitInputPixels: 1 << 28, ignoreIcc: true })
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
