@@ -45,6 +45,11 @@ async function trackBuffers(fn: () => Promise<void>): Promise<number[]> {
     expect(limits.maxBufferSize).toBeGreaterThanOrEqual(limits.maxStorageBufferBindingSize);
   });
 
+  it('keeps to its one GPU: a second init asking for another one is refused', async () => {
+    await expect(tryInitWebgpu({ gpu: 1, allowSoftware: true })).rejects.toThrow(/webgpu is already running on GPU 0/);
+    await expect(tryInitWebgpu({ gpu: 0, allowSoftware: true })).resolves.toBe(webgpu);
+  });
+
   it('the size guard fires for a batch one above what the real adapter binds, not at it', () => {
     const limits = currentWebgpuLimits()!;
     const maxBatch = maxWebgpuBatchSize(224, limits);

@@ -171,6 +171,7 @@ function summarize(adapter: DawnAdapter, name: string, backend: string): Adapter
 }
 
 let initialized: WebgpuBackendInfo | undefined;
+let initializedGpu = 0;
 const deviceErrors: string[] = [];
 
 /**
@@ -182,6 +183,8 @@ export async function loadWebgpuBackend(options: WebgpuInitOptions = {}): Promis
   const gpu = options.gpu ?? defaultGpuIndex();
   const allowSoftware = options.allowSoftware ?? process.env.FLEET_WEBGPU_ALLOW_SOFTWARE === '1';
   if (initialized && tf.findBackend('webgpu')) {
+    // One device per process: TensorFlow.js keeps the first webgpu backend it created.
+    if (gpu !== initializedGpu) throw new Error(`webgpu is already running on GPU ${initializedGpu} (${initialized.info}); one process uses one GPU`);
     if (initialized.adapter.software && !allowSoftware) throw new WebgpuUnavailableError(`only a software adapter: ${initialized.info}`);
     if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") returned false');
     return initialized;
@@ -222,6 +225,7 @@ export async function loadWebgpuBackend(options: WebgpuInitOptions = {}): Promis
     if (deviceErrors.length < 10) deviceErrors.push((e.error?.message ?? 'unknown WebGPU error').split('\n')[0]!);
   });
   const { maxStorageBufferBindingSize, maxBufferSize } = backend.device.limits;
+  initializedGpu = gpu;
   initialized = { name: 'webgpu', info: describeAdapter(summary), adapter: summary, limits: { maxStorageBufferBindingSize, maxBufferSize } };
   return initialized;
 }
