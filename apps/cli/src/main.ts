@@ -3,12 +3,14 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
 import { registerCancelCommand } from './commands/cancel.command.js';
+import { registerClassifyCommand } from './commands/classify.command.js';
 import { registerCompareCommand } from './commands/compare.command.js';
 import { registerDownloadCommand } from './commands/download.command.js';
 import { registerInspectCommand } from './commands/inspect.command.js';
 import { registerMakeDatasetCommand } from './commands/make-dataset.command.js';
 import { registerStatusCommand } from './commands/status.command.js';
 import { registerSubmitCommand } from './commands/submit.command.js';
+import { registerTrainCommand } from './commands/train.command.js';
 import { registerWatchCommand } from './commands/watch.command.js';
 
 const program = new Command('finetune')
@@ -18,12 +20,14 @@ const program = new Command('finetune')
 
 // Sub-command registrations (one line each, keep sorted).
 registerCancelCommand(program);
+registerClassifyCommand(program);
 registerCompareCommand(program);
 registerDownloadCommand(program);
 registerInspectCommand(program);
 registerMakeDatasetCommand(program);
 registerStatusCommand(program);
 registerSubmitCommand(program);
+registerTrainCommand(program);
 registerWatchCommand(program);
 
 export async function run(argv: string[]): Promise<number> {
