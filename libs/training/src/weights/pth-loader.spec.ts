@@ -68,3 +68,11 @@ it('loads the tar format of torch <= 0.3 (Python 2 OrderedDict, storage views) t
   const base = legacy.get('view.base')!.data as Float32Array;
   expect(tar.get('view.storage_slice')).toEqual({ shape: [3, 4], dtype: 'float32', data: base.slice(6, 18) });
 });
+
+it('loads torch 0.2/0.3 files that rebuild tensors with _rebuild_tensor (v1)', async () => {
+  const v1 = await loadStateDict(join(FIXTURES, 'rebuild-v1-legacy.pth'));
+  const legacy = await loadStateDict(join(FIXTURES, 'small-legacy.pth'));
+  expect(v1.get('w')).toEqual(legacy.get('conv1.weight'));
+  expect(v1.get('t')).toEqual(legacy.get('view.transposed'));
+  expect(v1.get('n')).toEqual(legacy.get('bn1.num_batches_tracked'));
+});

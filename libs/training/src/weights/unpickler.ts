@@ -68,6 +68,7 @@ export const STORAGE_DTYPES: Readonly<Record<string, string>> = Object.freeze({
 
 const ALLOWED_GLOBALS = new Set<string>([
   'collections.OrderedDict',
+  'torch._utils._rebuild_tensor',
   'torch._utils._rebuild_tensor_v2',
   'torch._utils._rebuild_parameter',
   'torch._utils._rebuild_parameter_with_state',
@@ -410,8 +411,10 @@ function reduce(callable: PyValue, args: PyValue, at: number): PyValue {
       }
       return dict;
     }
+    case 'torch._utils._rebuild_tensor':
     case 'torch._utils._rebuild_tensor_v2': {
-      // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
+      // (storage, storage_offset, size, stride[, requires_grad, backward_hooks[, metadata]]); the
+      // first version (torch 0.2/0.3) has just the four.
       if (a.length < 4) throw new PickleError(`_rebuild_tensor_v2 with ${a.length} arguments at byte ${at}`);
       const offset = a[1];
       if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) throw new PickleError(`bad storage offset at byte ${at}`);
