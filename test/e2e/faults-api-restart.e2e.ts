@@ -4,9 +4,9 @@
 // in order, across both connections.
 import { Redis } from 'ioredis';
 import { eventStreamKey } from '@fleet/queue';
-import { createExperiment, storedEpochs, tinyExperiment, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { createExperiment, storedEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { waitFor } from '../support/wait-for.js';
-import { finalStatusEvents, startFaultFleet } from '../faults/fault-fleet.js';
+import { finalStatusEvents, startFaultFleet, faultExperiment } from '../faults/fault-fleet.js';
 
 interface SseFrame {
   id?: string;
@@ -63,8 +63,8 @@ describe('API restarted while workers run', () => {
 
   it('loses nothing, and an SSE client resumes with Last-Event-ID without gaps or duplicates', async () => {
     const { api, prisma, harness } = fleet;
-    const running = await createExperiment(api, tinyExperiment({ epochs: 3, name: 'running across the restart' }));
-    const queued = await createExperiment(api, tinyExperiment({ epochs: 2, name: 'queued across the restart' }));
+    const running = await createExperiment(api, faultExperiment({ epochs: 3, name: 'running across the restart' }));
+    const queued = await createExperiment(api, faultExperiment({ epochs: 2, name: 'queued across the restart' }));
 
     // From the start of the stream, so the client must end up with every entry.
     const first = new SseClient(`${fleet.apiProcess.url}/api/experiments/${running}/events`, '0-0');

@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createExperiment, storedEpochs, tinyExperiment, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
-import { startFaultFleet } from '../faults/fault-fleet.js';
+import { createExperiment, storedEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { startFaultFleet, faultExperiment } from '../faults/fault-fleet.js';
 
 function canMount(): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -46,7 +46,7 @@ if (!mountable) process.stderr.write('faults-disk-full: skipped, this user canno
     const { api, prisma } = fleet;
     const worker = fleet.workers[0];
     if (!worker) throw new Error('no worker');
-    const full = await createExperiment(api, tinyExperiment({ epochs: 2, name: 'disk full' }));
+    const full = await createExperiment(api, faultExperiment({ epochs: 2, name: 'disk full' }));
     const failed = await waitForStatus(prisma, full, ['failed'], 240_000);
     expect(failed.error).toMatch(/ENOSPC|no space left on device/i);
     // The epoch itself trained fine and is kept; only its checkpoint could not be written.
@@ -54,7 +54,7 @@ if (!mountable) process.stderr.write('faults-disk-full: skipped, this user canno
     expect(worker.process.running).toBe(true);
 
     execFileSync('mount', ['-o', 'remount,size=512m', artifacts]);
-    const roomy = await createExperiment(api, tinyExperiment({ epochs: 2, name: 'disk has room again' }));
+    const roomy = await createExperiment(api, faultExperiment({ epochs: 2, name: 'disk has room again' }));
     const ok = await waitForStatus(prisma, roomy, ['succeeded'], 240_000);
     expect(ok.workerId).toBe(worker.id);
     expect(await storedEpochs(prisma, roomy)).toEqual([1, 2]);

@@ -7,10 +7,10 @@
 // worker started afterwards finishes every run: each completes once, with exactly one row per
 // epoch and the metrics of a clean run with the same seed.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, tinyExperiment, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { isAlive } from '../support/managed-process.js';
 import { waitFor } from '../support/wait-for.js';
-import { FAST_STALL, finalStatusEvents } from '../faults/fault-fleet.js';
+import { FAST_STALL, FAULT_WORKER_ARGS, faultExperiment, finalStatusEvents } from '../faults/fault-fleet.js';
 
 const EPOCHS = 2;
 /** FLEET_FAULT_PAUSE of each victim ('checkpoint' is caught from outside), and the epochs stored when it is killed there. */
@@ -75,8 +75,8 @@ describe('kill -9 of a worker in every phase', () => {
 
   it('finishes each run once, one row per epoch, with the metrics of a clean run', async () => {
     const { api, prisma, harness } = fleet;
-    const config = tinyExperiment({ epochs: EPOCHS, seed: 11, strategy: 'finetune' });
-    const victims = await Promise.all(PHASES.map((p) => harness.startWorker({ env: { ...FAST_STALL, ...(p.pause === 'checkpoint' ? {} : { FLEET_FAULT_PAUSE: p.pause }) } })));
+    const config = faultExperiment({ epochs: EPOCHS, seed: 11, strategy: 'freeze' });
+    const victims = await Promise.all(PHASES.map((p) => harness.startWorker({ args: FAULT_WORKER_ARGS, env: { ...FAST_STALL, ...(p.pause === 'checkpoint' ? {} : { FLEET_FAULT_PAUSE: p.pause }) } })));
     // One experiment per victim: each worker takes one job (concurrency 1) and stops in its phase.
     const ids = await Promise.all(PHASES.map((p) => createExperiment(api, { ...config, name: `killed at ${p.pause}` })));
     await Promise.all(
@@ -102,7 +102,7 @@ describe('kill -9 of a worker in every phase', () => {
     expect([...killedIn.values()].map((p) => p.pause).sort()).toEqual(PHASES.map((p) => p.pause).sort());
 
     const clean = await createExperiment(api, { ...config, name: 'clean' });
-    const healthy = await harness.startWorker({ env: FAST_STALL });
+    const healthy = await harness.startWorker({ args: FAULT_WORKER_ARGS, env: FAST_STALL });
     await waitForStatus(prisma, clean, ['succeeded'], 240_000);
     const reference = await comparableMetrics(prisma, clean);
     expect(reference.map((m) => m.epoch)).toEqual([1, 2]);

@@ -1,9 +1,9 @@
 // Postgres restarted mid-epoch (a private cluster, stopped with `pg_ctl -m fast` like a service
 // restart): the epoch written while it is down is retried until it lands, nothing is lost, and the
 // worker neither crashes nor restarts its training process: the run goes on as one attempt.
-import { comparableMetrics, createExperiment, storedEpochs, tinyExperiment, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { comparableMetrics, createExperiment, storedEpochs, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { PrivatePostgres } from '../support/private-services.js';
-import { finalStatusEvents, startFaultFleet } from '../faults/fault-fleet.js';
+import { finalStatusEvents, startFaultFleet, faultExperiment } from '../faults/fault-fleet.js';
 
 describe('Postgres restarted mid-epoch', () => {
   let postgres: PrivatePostgres;
@@ -21,7 +21,7 @@ describe('Postgres restarted mid-epoch', () => {
     const { api, prisma } = fleet;
     const worker = fleet.workers[0];
     if (!worker) throw new Error('no worker');
-    const config = tinyExperiment({ epochs: 2, seed: 5 });
+    const config = faultExperiment({ epochs: 2, seed: 5 });
     const id = await createExperiment(api, { ...config, name: 'postgres restart' });
 
     await waitForEpochs(prisma, id, 1, 240_000);

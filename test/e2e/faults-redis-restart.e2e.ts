@@ -3,9 +3,9 @@
 // and the API still enqueues afterwards.
 import { Queue } from 'bullmq';
 import { QueueName } from '@fleet/queue';
-import { comparableMetrics, createExperiment, storedEpochs, tinyExperiment, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { comparableMetrics, createExperiment, storedEpochs, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { PrivateRedis } from '../support/private-services.js';
-import { finalStatusEvents, startFaultFleet } from '../faults/fault-fleet.js';
+import { finalStatusEvents, startFaultFleet, faultExperiment } from '../faults/fault-fleet.js';
 
 describe('Redis restarted mid-sweep', () => {
   let redis: PrivateRedis;
@@ -23,7 +23,7 @@ describe('Redis restarted mid-sweep', () => {
     const { api, prisma, harness } = fleet;
     const sweep = await api.post<{ id: string; experimentIds: string[] }>('/api/sweeps', {
       name: 'redis restart',
-      base: tinyExperiment({ epochs: 2 }),
+      base: faultExperiment({ epochs: 2 }),
       grid: { seed: [1, 2, 3, 4] },
     });
     expect(sweep.experimentIds).toHaveLength(4);
@@ -37,7 +37,7 @@ describe('Redis restarted mid-sweep', () => {
 
     for (const id of sweep.experimentIds) await waitForStatus(prisma, id, ['succeeded'], 300_000);
     // The API reconnected too: it still enqueues, and workers still take the job.
-    const after = await createExperiment(api, tinyExperiment({ epochs: 1, name: 'after restarts' }));
+    const after = await createExperiment(api, faultExperiment({ epochs: 1, name: 'after restarts' }));
     await waitForStatus(prisma, after, ['succeeded'], 120_000);
 
     const queue = new Queue(QueueName.Train, { connection: { url: harness.redisUrl }, prefix: harness.queuePrefix });
