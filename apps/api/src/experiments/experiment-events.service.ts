@@ -75,20 +75,22 @@ export class ExperimentEventsService {
       gone = true;
       conn.disconnect();
     });
-    let final = FINAL.has(experiment.status);
+    // live: block for new entries; grace: the row is final but its status event may still be on its
+    // way (the API writes the row first), so block once more; drain: read what is left, then end.
+    let mode: 'live' | 'grace' | 'drain' = FINAL.has(experiment.status) ? 'drain' : 'live';
     try {
       while (!gone) {
-        // Once final, drain what is left without blocking, then end.
-        const reply: [string, [string, string[]][]][] | null = final
-          ? await conn.xread('COUNT', BATCH, 'STREAMS', key, cursor)
-          : await conn.xread('COUNT', BATCH, 'BLOCK', this.options.sseBlockMs, 'STREAMS', key, cursor);
+        const reply: [string, [string, string[]][]][] | null =
+          mode === 'drain'
+            ? await conn.xread('COUNT', BATCH, 'STREAMS', key, cursor)
+            : await conn.xread('COUNT', BATCH, 'BLOCK', this.options.sseBlockMs, 'STREAMS', key, cursor);
         const entries = reply?.[0]?.[1] ?? [];
         if (entries.length === 0) {
-          if (final) break;
+          if (mode !== 'live') break;
           sink.write(': keep-alive\n\n');
           // A status change nobody wrote to the stream (e.g. a worker that died) still ends the stream.
           const status = (await this.experiments.findById(experimentId))?.status;
-          if (status === undefined || FINAL.has(status)) final = true;
+          if (status === undefined || FINAL.has(status)) mode = 'grace';
           continue;
         }
         let reachedFinal = false;
