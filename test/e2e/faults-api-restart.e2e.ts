@@ -88,6 +88,9 @@ describe('API restarted while workers run', () => {
     const stream = await redis.xrange(eventStreamKey(harness.queuePrefix, running), '-', '+');
     redis.disconnect();
     const received = [...first.frames, ...second.frames].filter((f) => f.id !== undefined);
+    // Both connections carried part of the stream: the resume really resumed.
+    expect(first.frames.filter((f) => f.id !== undefined).length).toBeGreaterThan(0);
+    expect(second.frames.filter((f) => f.id !== undefined).length).toBeGreaterThan(0);
     expect(received.map((f) => f.id)).toEqual(stream.map(([id]) => id));
     const epochs = received.filter((f) => f.event === 'epoch').map((f) => (JSON.parse(f.data) as { metrics: { epoch: number } }).metrics.epoch);
     expect(epochs).toEqual([1, 2, 3]);
