@@ -63,12 +63,25 @@ function background(rng: Rng, size: number): string {
   for (let i = 0, n = rng.int(4); i < n; i++) {
     parts.push(`<circle cx="${f(rng.uniform(0, size))}" cy="${f(rng.uniform(0, size))}" r="${f(size * rng.uniform(0.01, 0.04))}" fill="${hsl(rng.uniform(0, 40), 30, rng.uniform(5, 25), 0.8)}"/>`);
   }
+  // Yellow and orange flowers with dark centres: bee colours that are not bees.
+  for (let i = 0, n = rng.next() < 0.5 ? 1 + rng.int(3) : 0; i < n; i++) {
+    const x = rng.uniform(0, size);
+    const y = rng.uniform(0, size);
+    const r = size * rng.uniform(0.04, 0.12);
+    const petals = 5 + rng.int(4);
+    const colour = hsl(rng.uniform(30, 58), rng.uniform(70, 100), rng.uniform(45, 65));
+    for (let p = 0; p < petals; p++) {
+      const a = (2 * Math.PI * p) / petals;
+      parts.push(`<circle cx="${f(x + Math.cos(a) * r * 0.7)}" cy="${f(y + Math.sin(a) * r * 0.7)}" r="${f(r * 0.45)}" fill="${colour}"/>`);
+    }
+    parts.push(`<circle cx="${f(x)}" cy="${f(y)}" r="${f(r * 0.35)}" fill="${hsl(rng.uniform(10, 40), 50, rng.uniform(8, 25))}"/>`);
+  }
   return parts.join('');
 }
 
 /** A bee drawn pointing right around (0,0), body length ~1 unit. */
 function bee(rng: Rng): string {
-  const yellow = hsl(rng.uniform(38, 55), rng.uniform(70, 100), rng.uniform(45, 62));
+  const yellow = hsl(rng.uniform(28, 55), rng.uniform(55, 100), rng.uniform(38, 62));
   const dark = hsl(rng.uniform(20, 40), rng.uniform(10, 50), rng.uniform(3, 15));
   const stripes = 3 + rng.int(3);
   const bands: string[] = [];
@@ -90,7 +103,8 @@ function bee(rng: Rng): string {
 
 /** An ant drawn pointing right around (0,0): head, thorax, abdomen blobs and six thin legs. */
 function ant(rng: Rng): string {
-  const colour = hsl(rng.uniform(0, 30), rng.uniform(20, 70), rng.uniform(6, 28));
+  // Mostly dark, a third of them orange to yellow-brown like weaver or fire ants.
+  const colour = rng.next() < 0.35 ? hsl(rng.uniform(15, 45), rng.uniform(60, 95), rng.uniform(35, 55)) : hsl(rng.uniform(0, 30), rng.uniform(20, 70), rng.uniform(6, 28));
   const leg = rng.uniform(0.015, 0.03);
   const parts: string[] = [];
   for (const x of [-0.12, 0.0, 0.12]) {
@@ -125,7 +139,7 @@ function occluders(rng: Rng, size: number): string {
 
 /** The SVG of one image of `cls`; exported for tests. */
 export function demoImageSvg(cls: (typeof DEMO_CLASSES)[number], rng: Rng, size: number): string {
-  const scale = size * rng.uniform(0.28, 0.8);
+  const scale = size * rng.uniform(0.25, 0.7);
   const cx = size * rng.uniform(0.3, 0.7);
   const cy = size * rng.uniform(0.3, 0.7);
   const body = cls === 'bees' ? bee(rng) : ant(rng);
