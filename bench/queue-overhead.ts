@@ -5,7 +5,7 @@
 // Both are read from the experiment's event stream, whose entry ids carry Redis's clock (same host).
 // Jobs are posted one at a time so queue wait behind other jobs is not counted.
 // Targets: p50 < 50 ms, p99 < 250 ms.
-// Env: BENCH_JOBS (default 200), BENCH_WORKERS (default 2), WORKER_BACKEND (default cpu).
+// Env: BENCH_JOBS (default 200), BENCH_WORKERS (default 2), WORKER_BACKEND (default wasm).
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { eventStreamKey } from '@fleet/queue';
@@ -16,7 +16,7 @@ import { writeTinyDataset } from '../test/support/tiny-dataset.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 200);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
-const BACKEND = process.env.WORKER_BACKEND ?? 'cpu';
+const BACKEND = process.env.WORKER_BACKEND ?? 'wasm';
 
 interface StreamEvent {
   at: number;

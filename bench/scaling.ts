@@ -4,7 +4,7 @@
 // Efficiency(N) = throughput(N) / (N x throughput(1)): 1.0 means perfect scaling. On a machine with
 // fewer free cores than N, efficiency drops by design: the bench measures, it does not hide that.
 // Env: BENCH_N (default "1,2"), BENCH_JOBS (default 4), BENCH_EPOCHS (2), BENCH_IMAGE_SIZE (32),
-// WORKER_BACKEND (default cpu).
+// WORKER_BACKEND (default wasm).
 import os from 'node:os';
 import path from 'node:path';
 import { FleetApi } from '../test/support/fleet-api.js';
@@ -15,7 +15,7 @@ const NS = (process.env.BENCH_N ?? '1,2').split(',').map(Number);
 const JOBS = Number(process.env.BENCH_JOBS ?? 4);
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 2);
 const IMAGE_SIZE = Number(process.env.BENCH_IMAGE_SIZE ?? 32);
-const BACKEND = process.env.WORKER_BACKEND ?? 'cpu';
+const BACKEND = process.env.WORKER_BACKEND ?? 'wasm';
 
 async function throughput(n: number): Promise<number> {
   const harness = await FleetHarness.create();

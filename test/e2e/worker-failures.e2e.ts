@@ -28,7 +28,7 @@ describe('unrecoverable failures', () => {
     expect(failed?.failedReason).toMatch(/invalid train job payload/);
     expect(failed?.failedReason).toMatch(/experimentId/);
     expect(failed?.failedReason).toMatch(/config\.strategy/);
-  });
+  }, 60_000);
 
   it('fails a broken weights file at once, without retries', async () => {
     await writeFile(path.join(fleet.harness.weightsRoot, 'broken.pth'), 'this is not a torch file');
@@ -37,7 +37,7 @@ describe('unrecoverable failures', () => {
     expect(row.error).toMatch(/broken\.pth/);
     expect(row.attempts).toBe(1);
     expect((await queue.getJob(id))?.attemptsMade).toBe(1);
-  });
+  }, 60_000);
 
   it('fails the experiment when ARTIFACTS_DIR is not writable and takes the next job', async () => {
     // A regular file where a folder should be: not writable even for root.
@@ -59,5 +59,5 @@ describe('unrecoverable failures', () => {
     const next = await createExperiment(fleet.api, tinyExperiment());
     const ok = await waitForStatus(fleet.prisma, next, ['succeeded']);
     expect(ok.workerId).toBe(worker.id);
-  });
+  }, 240_000);
 });

@@ -45,7 +45,7 @@ export interface StartApiOptions {
 }
 
 export interface StartWorkerOptions {
-  /** Command line flags, e.g. ['--backend', 'wasm']. Default ['--backend', 'cpu' or $FLEET_TEST_BACKEND]. */
+  /** Command line flags, e.g. ['--backend', 'wasm']. Default ['--backend', $FLEET_TEST_BACKEND or 'wasm']. */
   args?: string[];
   env?: Record<string, string>;
   /** Wait for the ready line. Default 120000 ms (the backend initialises first). */
@@ -147,7 +147,7 @@ export class FleetHarness {
   }
 
   async startWorker(options: StartWorkerOptions = {}): Promise<WorkerHandle> {
-    const args = options.args ?? ['--backend', process.env.FLEET_TEST_BACKEND ?? 'cpu'];
+    const args = options.args ?? ['--backend', process.env.FLEET_TEST_BACKEND ?? 'wasm'];
     const proc = this.spawn(`worker${++this.workerCount}`, [WORKER_ENTRY, ...args], options.env ?? {});
     const match = await proc.waitForLine(/worker (\S+) ready \(backend \w+, pid (\d+), training ([\d,]+)\)/, options.readyTimeoutMs ?? 120_000);
     return { process: proc, id: match[1] as string, pid: Number(match[2]), trainingPids: (match[3] as string).split(',').map(Number) };

@@ -8,9 +8,9 @@ import sharp from 'sharp';
 export interface TinyDatasetOptions {
   /** Side of the square images. Default 32 */
   size?: number;
-  /** Images per class in train/. Default 8 */
+  /** Images per class in train/. Default 4 */
   trainPerClass?: number;
-  /** Images per class in val/. Default 4 */
+  /** Images per class in val/. Default 2 */
   valPerClass?: number;
   /** Class folder names. Default ['ants', 'bees'] */
   classes?: string[];
@@ -31,7 +31,7 @@ export async function writeTinyDataset(dir: string, options: TinyDatasetOptions 
     state >>>= 0;
     return state / 0x1_0000_0000;
   };
-  for (const [split, perClass] of [['train', options.trainPerClass ?? 8], ['val', options.valPerClass ?? 4]] as const) {
+  for (const [split, perClass] of [['train', options.trainPerClass ?? 4], ['val', options.valPerClass ?? 2]] as const) {
     for (const [label, name] of classes.entries()) {
       const folder = path.join(dir, split, name);
       await mkdir(folder, { recursive: true });

@@ -6,14 +6,13 @@ import type { RunFailure } from './training-ipc.js';
 /** Error names the engine uses for problems of the input rather than of the machine. */
 const UNRECOVERABLE_NAMES = new Set([
   'WeightsError',
+  'PickleError',
+  'StateDictMismatchError',
+  'TrainConfigError',
   'DatasetError',
   'DatasetNotFoundError',
   'EmptyDatasetError',
   'ImageDecodeError',
-  'ConfigError',
-  'HyperparamsError',
-  'InvalidConfigError',
-  'CheckpointMismatchError',
 ]);
 
 export function classifyFailure(err: unknown): RunFailure {

@@ -112,11 +112,13 @@ export class FleetWorker {
     const closing = this.bullWorker?.close();
     this.processor.shutdown();
     await closing;
+    this.log('queue closed; stopping training processes');
     await this.cancels.stop();
     await Promise.all(this.children.map((c) => c.stop()));
     await this.heartbeat?.stop();
     await this.workers.remove(this.id).catch((err: unknown) => this.log(`could not remove worker row: ${err instanceof Error ? err.message : String(err)}`));
     await this.redis.quit().catch(() => undefined);
     await this.prisma.$disconnect();
+    this.log(`worker ${this.id} stopped`);
   }
 }

@@ -3,7 +3,7 @@
 // Each epoch is in Postgres (upsert, retried until it lands) and on the event stream before the
 // child may start the next one, so a crash at any point loses at most the epoch in progress,
 // which the next attempt re-runs from the last checkpoint.
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
@@ -45,6 +45,8 @@ const PROBE_FILE = '.write-probe';
 export class TrainExperimentProcessor {
   private readonly running = new Map<string, RunningJob>();
   private readonly reserved = new Set<TrainingChildHost>();
+  /** Jobs each child was given, for the warm-cache log line (job 2+ reuse its cache). */
+  private readonly jobsStarted = new Map<TrainingChildHost, number>();
   private shuttingDown = false;
   private readonly log: (line: string) => void;
 
@@ -90,7 +92,7 @@ export class TrainExperimentProcessor {
     }
 
     const checkpointDir = path.join(config.artifactsDir, experimentId);
-    const resume = await this.prepareCheckpointDir(experimentId, checkpointDir);
+    await this.prepareCheckpointDir(experimentId, checkpointDir);
 
     const child = this.acquireChild();
     const backend = await child.start().catch(async (err: unknown) => {
@@ -114,16 +116,22 @@ export class TrainExperimentProcessor {
     let summary = idle;
     let lastProgressAt = 0;
     let firstBatchLogged = false;
+    let resumedAfter = 0;
     try {
       const outcome = entry.stop
         ? { status: 'cancelled' as const }
         : await child.run(
-            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath: data.config.weights === undefined ? undefined : path.join(config.weightsRoot, data.config.weights), hyper: hyperOf(data), checkpointDir, resume },
+            // resume: an earlier attempt (crashed or stopped worker) may have left a checkpoint.
+            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath: data.config.weights === undefined ? undefined : path.join(config.weightsRoot, data.config.weights), hyper: hyperOf(data), checkpointDir, resume: true },
             {
+              onStarted: ({ startEpoch }) => {
+                resumedAfter = startEpoch;
+                if (startEpoch > 0) this.log(`job ${job.id}: experiment ${experimentId} resumed from checkpoint after epoch ${startEpoch}`);
+              },
               onProgress: (progress: BatchProgress) => {
                 if (!firstBatchLogged) {
                   firstBatchLogged = true;
-                  this.log(`job ${job.id}: pickup to first batch ${Math.round(performance.now() - pickedUpAt)} ms (training child ${child.pid}${resume ? ', resumed from checkpoint' : ''})`);
+                  this.log(`job ${job.id}: pickup to first batch ${Math.round(performance.now() - pickedUpAt)} ms (training child ${child.pid}, job ${this.jobsStarted.get(child) ?? 0} of this child${resumedAfter > 0 ? `, resumed after epoch ${resumedAfter}` : ''})`);
                 }
                 const now = performance.now();
                 if (now - lastProgressAt < (this.options.progressIntervalMs ?? 250)) return;
@@ -183,19 +191,18 @@ export class TrainExperimentProcessor {
 
   /**
    * Creates the experiment's checkpoint folder and proves it is writable before any training
-   * (an unwritable ARTIFACTS_DIR would otherwise fail only after the first epoch). Resolves to
-   * whether an earlier attempt left a checkpoint to resume from.
+   * (an unwritable ARTIFACTS_DIR would otherwise fail only after the first epoch's training).
    */
-  private async prepareCheckpointDir(experimentId: string, dir: string): Promise<boolean> {
+  private async prepareCheckpointDir(experimentId: string, dir: string): Promise<void> {
     try {
       await mkdir(dir, { recursive: true });
       const probe = path.join(dir, PROBE_FILE);
       await writeFile(probe, '');
       await rm(probe, { force: true });
-      return (await readdir(dir)).length > 0;
     } catch (err) {
       const message = `ARTIFACTS_DIR is not writable: cannot create checkpoint folder ${dir}: ${err instanceof Error ? err.message : String(err)}`;
       if (await this.options.runs.markFailed(experimentId, message)) await this.status(experimentId, 'failed', { error: message });
+      this.log(`experiment ${experimentId} failed: ${message}`);
       throw new UnrecoverableError(message);
     }
   }
@@ -204,6 +211,7 @@ export class TrainExperimentProcessor {
     const child = this.options.children.find((c) => !this.reserved.has(c) && !c.busy);
     if (!child) throw new Error('no free training child (concurrency exceeds the number of training processes)');
     this.reserved.add(child);
+    this.jobsStarted.set(child, (this.jobsStarted.get(child) ?? 0) + 1);
     return child;
   }
 

@@ -19,7 +19,8 @@ export interface TrainingChildHostOptions {
 }
 
 export interface RunHandlers {
-  onStarted?(info: unknown): void;
+  /** The engine loaded everything; startEpoch > 0 when it resumed from a checkpoint. */
+  onStarted?(info: { startEpoch: number; trainImages: number; valImages: number }): void;
   onProgress?(progress: BatchProgress): void;
   /** Awaited before the child is told to go on with the next epoch. */
   onEpoch(metrics: EpochMetrics): Promise<void>;
@@ -162,7 +163,7 @@ export class TrainingChildHost {
     if (!pending || pending.runId !== message.runId) return;
     switch (message.type) {
       case 'started':
-        pending.handlers.onStarted?.(message.info);
+        pending.handlers.onStarted?.({ startEpoch: message.startEpoch, trainImages: message.trainImages, valImages: message.valImages });
         return;
       case 'progress':
         pending.handlers.onProgress?.(message.progress);

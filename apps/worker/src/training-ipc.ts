@@ -11,6 +11,7 @@ export interface RunSpec {
   weightsPath?: string | undefined;
   hyper: TrainHyperparams;
   checkpointDir: string;
+  /** Continue from checkpointDir's checkpoint when there is one (the engine starts fresh otherwise). */
   resume: boolean;
 }
 
@@ -34,10 +35,11 @@ export type ChildMessage =
   | { type: 'ready'; backend: BackendInfo; pid: number }
   /** The backend could not be initialised: the child exits after sending it. */
   | { type: 'fatal'; error: string }
-  | { type: 'started'; runId: string; info: unknown }
+  /** startEpoch > 0: resumed from a checkpoint after that epoch. */
+  | { type: 'started'; runId: string; startEpoch: number; trainImages: number; valImages: number }
   | { type: 'progress'; runId: string; progress: BatchProgress }
   | { type: 'epoch'; runId: string; metrics: EpochMetrics }
-  | { type: 'done'; runId: string; cancelled: boolean; cacheHit: boolean | undefined }
+  | { type: 'done'; runId: string; cancelled: boolean }
   | { type: 'failed'; runId: string; error: RunFailure };
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,0 +1,143 @@
+// The training child process: forked by the worker, owns the TensorFlow.js backend and the
+// engine's cache (decoded datasets and loaded weights survive from one job to the next), and runs
+// one trainRun at a time. It exists because tfjs compute is synchronous: on the worker's own event
+// loop it would stop BullMQ's lock renewal and the job would be declared stalled and run twice.
+// It must never outlive the worker: it exits when the IPC channel closes or its parent changes.
+import type { EpochMetrics } from '@fleet/training/contracts.js';
+import { initBackend, type BackendPreference } from '@fleet/training/backend/init-backend.js';
+import { readCheckpoint } from '@fleet/training/checkpoint/checkpoint.js';
+import { EngineCache } from '@fleet/training/train/engine-cache.js';
+import { trainRun, type TrainStartInfo } from '@fleet/training/train/train-run.js';
+import { classifyFailure } from './failure-kind.js';
+import { isParentMessage, type ChildMessage, type ParentMessage, type RunSpec } from './training-ipc.js';
+
+const PARENT_CHECK_MS = 1000;
+
+function send(message: ChildMessage): void {
+  // A closed channel means the parent is gone; the disconnect handler below ends the process.
+  if (process.connected) process.send?.(message);
+}
+
+function parseBackend(argv: string[]): BackendPreference {
+  const i = argv.indexOf('--backend');
+  return (i >= 0 ? argv[i + 1] : undefined) as BackendPreference | undefined ?? 'auto';
+}
+
+interface ActiveRun {
+  runId: string;
+  controller: AbortController;
+  /** Resolvers of epoch acknowledgements the engine is waiting on, by epoch. */
+  acks: Map<number, () => void>;
+}
+
+let active: ActiveRun | undefined;
+let backendPreference: BackendPreference = 'auto';
+const cache = new EngineCache();
+
+/** Sends one epoch and resolves when the parent has stored it (or the run is aborted). */
+function reportEpoch(current: ActiveRun, metrics: EpochMetrics): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (current.controller.signal.aborted) return resolve();
+    current.acks.set(metrics.epoch, resolve);
+    current.controller.signal.addEventListener('abort', () => resolve(), { once: true });
+    send({ type: 'epoch', runId: current.runId, metrics });
+  });
+}
+
+/**
+ * On resume, the epochs the checkpoint holds are reported again before training goes on: the
+ * engine writes the checkpoint before it reports the epoch, so a crash between the two leaves an
+ * epoch that only the checkpoint knows. Storing is an upsert, so re-reporting stored ones is harmless.
+ */
+async function replayCheckpointHistory(current: ActiveRun, dir: string, info: TrainStartInfo): Promise<void> {
+  if (info.startEpoch === 0) return;
+  const ckpt = await readCheckpoint(dir);
+  for (const metrics of ckpt?.meta.history ?? []) {
+    if (metrics.epoch <= info.startEpoch) await reportEpoch(current, metrics);
+  }
+}
+
+async function run(runId: string, spec: RunSpec): Promise<void> {
+  const current: ActiveRun = { runId, controller: new AbortController(), acks: new Map() };
+  active = current;
+  try {
+    const result = await trainRun({
+      datasetDir: spec.datasetDir,
+      weightsPath: spec.weightsPath,
+      hyper: spec.hyper,
+      checkpointDir: spec.checkpointDir,
+      resume: spec.resume,
+      backend: backendPreference,
+      signal: current.controller.signal,
+      cache,
+      onStart: async (info) => {
+        send({ type: 'started', runId, startEpoch: info.startEpoch, trainImages: info.trainImages, valImages: info.valImages });
+        await replayCheckpointHistory(current, spec.checkpointDir, info);
+      },
+      onProgress: (progress) => send({ type: 'progress', runId, progress }),
+      // The engine awaits this before the next epoch: the epoch is in Postgres before training goes on.
+      onEpoch: (metrics) => reportEpoch(current, metrics),
+    });
+    send({ type: 'done', runId, cancelled: result.cancelled === true || current.controller.signal.aborted });
+  } catch (err) {
+    if (current.controller.signal.aborted) {
+      send({ type: 'done', runId, cancelled: true });
+    } else {
+      send({ type: 'failed', runId, error: classifyFailure(err) });
+    }
+  } finally {
+    if (active === current) active = undefined;
+  }
+}
+
+function onMessage(message: ParentMessage): void {
+  switch (message.type) {
+    case 'run':
+      if (active) {
+        send({ type: 'failed', runId: message.runId, error: { name: 'BusyError', message: `training child is busy with run ${active.runId}`, kind: 'retryable' } });
+        return;
+      }
+      void run(message.runId, message.spec);
+      return;
+    case 'cancel':
+      if (active?.runId === message.runId) active.controller.abort();
+      return;
+    case 'epoch-ack': {
+      if (active?.runId !== message.runId) return;
+      const resolve = active.acks.get(message.epoch);
+      active.acks.delete(message.epoch);
+      resolve?.();
+      return;
+    }
+    case 'shutdown':
+      active?.controller.abort();
+      process.exit(0);
+  }
+}
+
+async function main(): Promise<void> {
+  const parentPid = process.ppid;
+  process.on('disconnect', () => process.exit(0));
+  // Belt and braces for a parent killed with SIGKILL while the channel close is not yet seen.
+  setInterval(() => {
+    if (process.ppid !== parentPid) process.exit(0);
+  }, PARENT_CHECK_MS).unref();
+  process.on('message', (raw: unknown) => {
+    if (isParentMessage(raw)) onMessage(raw);
+  });
+  // The parent handles SIGINT/SIGTERM (a terminal's Ctrl-C reaches the whole group): the child
+  // must stay up until the parent has cancelled the run and told it to shut down.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
+
+  try {
+    backendPreference = parseBackend(process.argv);
+    const backend = await initBackend(backendPreference);
+    send({ type: 'ready', backend, pid: process.pid });
+  } catch (err) {
+    send({ type: 'fatal', error: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  }
+}
+
+void main();
