@@ -1,25 +1,31 @@
 // kill -9 of a worker in every phase of a run: while loading data, mid-epoch, right after an epoch
 // was written (before the training process was told to go on) and while checkpointing. The kill
-// lands exactly in its phase: three victims stop themselves there (FLEET_FAULT_PAUSE, honoured only
-// with NODE_ENV=test); the checkpointing one is frozen (SIGSTOP) by the test while its training
-// process holds a file open under ARTIFACTS_DIR. Each victim is then SIGKILLed with its training
-// process (the whole process group, as a crashed host or an OOM-killed container would). A healthy
-// worker started afterwards finishes every run: each completes once, with exactly one row per
-// epoch and the metrics of a clean run with the same seed.
+// lands exactly in its phase, and the test proves it before killing:
+// - "metrics": the worker stops itself right after the epoch write (FLEET_FAULT_PAUSE, honoured
+//   only with NODE_ENV=test);
+// - "load" and "checkpoint": the test freezes the training process (SIGSTOP) while it holds a file
+//   open under DATA_ROOT/WEIGHTS_ROOT (reading the dataset or weights) or under ARTIFACTS_DIR
+//   (writing the checkpoint), and checks the file is still open once it is frozen;
+// - "epoch": frozen once the stream shows batch progress of epoch 2, then checked: epoch 1 stored,
+//   epoch 2 not, no checkpoint being written.
+// Each victim is then SIGKILLed with its training process (the whole process group, as a crashed
+// host or an OOM-killed container would). A healthy worker started afterwards finishes every run:
+// each completes once, with exactly one row per epoch and the metrics of a clean run with the same seed.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { isAlive } from '../support/managed-process.js';
 import { waitFor } from '../support/wait-for.js';
-import { FAST_STALL, FAULT_WORKER_ARGS, faultExperiment, finalStatusEvents } from '../faults/fault-fleet.js';
+import { FAST_STALL, FAULT_WORKER_ARGS, faultExperiment, finalStatusEvents, streamEvents } from '../faults/fault-fleet.js';
 
 const EPOCHS = 2;
-/** FLEET_FAULT_PAUSE of each victim ('checkpoint' is caught from outside), and the epochs stored when it is killed there. */
+/** The phases, and the epochs stored when a victim is killed there (undefined: either 0 or 1). */
 const PHASES = [
-  { pause: 'load', storedAtKill: [] },
-  { pause: 'epoch:2', storedAtKill: [1] },
-  { pause: 'metrics:1', storedAtKill: [1] },
-  { pause: 'checkpoint', storedAtKill: undefined },
+  { phase: 'load', storedAtKill: [] },
+  { phase: 'epoch', storedAtKill: [1] },
+  { phase: 'metrics', storedAtKill: [1] },
+  { phase: 'checkpoint', storedAtKill: undefined },
 ] as const;
+type Phase = (typeof PHASES)[number]['phase'];
 
 /** Files under `dir` that process `pid` holds open right now (Linux /proc). */
 function openFilesUnder(pid: number, dir: string): string[] {
@@ -44,24 +50,43 @@ function isStopped(pid: number): boolean {
   return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
 }
 
+async function freeze(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  await waitFor(() => isStopped(pid), { timeoutMs: 5000, intervalMs: 1, what: `process ${pid} to stop` });
+}
+
 /**
- * Freezes training process `pid` (SIGSTOP) at a moment it is writing a checkpoint: it holds a file
- * open under ARTIFACTS_DIR before and after the stop took effect. Resolves with that file.
+ * Freezes process `pid` (SIGSTOP) at a moment it holds a file open under one of `dirs`, checked
+ * again once the stop took effect. Resolves with that file.
  */
-async function stopWhileCheckpointing(pid: number, artifactsDir: string, timeoutMs: number): Promise<string> {
+async function freezeWhileHolding(pid: number, dirs: string[], timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
+  const held = (): string[] => dirs.flatMap((dir) => openFilesUnder(pid, dir));
   for (;;) {
-    if (openFilesUnder(pid, artifactsDir).length > 0) {
-      process.kill(pid, 'SIGSTOP');
-      await waitFor(() => isStopped(pid), { timeoutMs: 5000, intervalMs: 1, what: `training process ${pid} to stop` });
-      const open = openFilesUnder(pid, artifactsDir);
+    if (held().length > 0) {
+      await freeze(pid);
+      const open = held();
       if (open.length > 0) return open[0] as string;
       process.kill(pid, 'SIGCONT');
     }
-    if (Date.now() > deadline) throw new Error(`training process ${pid} wrote no checkpoint within ${timeoutMs} ms`);
-    // Polled without a timer delay: a checkpoint write lasts only tens of milliseconds.
+    if (Date.now() > deadline) throw new Error(`process ${pid} opened nothing under ${dirs.join(', ')} within ${timeoutMs} ms`);
+    // Polled without a timer delay: reading the weights or writing a checkpoint lasts only milliseconds.
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** Freezes the training process once the experiment's stream shows a training batch of `epoch`. */
+async function freezeMidEpoch(fleet: E2eFleet, pid: number, workerId: string, epoch: number): Promise<void> {
+  const row = await waitFor(() => fleet.prisma.experiment.findFirst({ where: { workerId } }), { timeoutMs: 120_000, what: `a job on worker ${workerId}` });
+  await waitFor(async () => (await streamEvents(fleet, row.id)).some((e) => e.type === 'progress' && e.epoch === epoch && e.phase === 'train'), {
+    timeoutMs: 120_000,
+    intervalMs: 10,
+    what: `batch progress of epoch ${epoch}`,
+  });
+  await freeze(pid);
+  const stored = await storedEpochs(fleet.prisma, row.id);
+  const writing = openFilesUnder(pid, fleet.harness.artifactsDir);
+  if (stored.includes(epoch) || writing.length > 0) throw new Error(`froze too late to be mid-epoch ${epoch}: epochs stored ${stored.join(',')}, files open ${writing.join(',')}`);
 }
 
 describe('kill -9 of a worker in every phase', () => {
@@ -76,16 +101,25 @@ describe('kill -9 of a worker in every phase', () => {
   it('finishes each run once, one row per epoch, with the metrics of a clean run', async () => {
     const { api, prisma, harness } = fleet;
     const config = faultExperiment({ epochs: EPOCHS, seed: 11, strategy: 'freeze' });
-    const victims = await Promise.all(PHASES.map((p) => harness.startWorker({ args: FAULT_WORKER_ARGS, env: { ...FAST_STALL, ...(p.pause === 'checkpoint' ? {} : { FLEET_FAULT_PAUSE: p.pause }) } })));
-    // One experiment per victim: each worker takes one job (concurrency 1) and stops in its phase.
-    const ids = await Promise.all(PHASES.map((p) => createExperiment(api, { ...config, name: `killed at ${p.pause}` })));
-    await Promise.all(
-      victims.map((v, i) =>
-        PHASES[i]?.pause === 'checkpoint'
-          ? stopWhileCheckpointing(v.trainingPids[0] as number, harness.artifactsDir, 120_000)
-          : v.process.waitForLine(/fault point \S+ reached: pid \d+ stops/, 120_000),
-      ),
-    );
+    const victims = await Promise.all(PHASES.map((p) => harness.startWorker({ args: FAULT_WORKER_ARGS, env: { ...FAST_STALL, ...(p.phase === 'metrics' ? { FLEET_FAULT_PAUSE: 'metrics:1' } : {}) } })));
+    // Watching starts before the jobs exist: loading begins as soon as a victim takes its job.
+    const frozen = victims.map((v, i) => {
+      const child = v.trainingPids[0] as number;
+      const phase = PHASES[i]?.phase as Phase;
+      switch (phase) {
+        case 'load':
+          return freezeWhileHolding(child, [harness.dataRoot, harness.weightsRoot], 120_000);
+        case 'checkpoint':
+          return freezeWhileHolding(child, [harness.artifactsDir], 120_000);
+        case 'epoch':
+          return freezeMidEpoch(fleet, child, v.id, 2);
+        case 'metrics':
+          return v.process.waitForLine(/fault point metrics:1 reached: pid \d+ stops/, 120_000);
+      }
+    });
+    // One experiment per victim: each worker takes one job (concurrency 1) and is frozen in its phase.
+    const ids = await Promise.all(PHASES.map((p) => createExperiment(api, { ...config, name: `killed at ${p.phase}` })));
+    await Promise.all(frozen);
 
     const killedIn = new Map<string, (typeof PHASES)[number]>();
     for (const [i, victim] of victims.entries()) {
@@ -93,13 +127,13 @@ describe('kill -9 of a worker in every phase', () => {
       const row = await prisma.experiment.findFirstOrThrow({ where: { id: { in: ids }, workerId: victim.id } });
       killedIn.set(row.id, phase);
       const epochsAtKill = await storedEpochs(prisma, row.id);
-      if (phase.storedAtKill) expect({ pause: phase.pause, epochs: epochsAtKill }).toEqual({ pause: phase.pause, epochs: [...phase.storedAtKill] });
+      if (phase.storedAtKill) expect({ phase: phase.phase, epochs: epochsAtKill }).toEqual({ phase: phase.phase, epochs: [...phase.storedAtKill] });
       expect(row.status).toBe('running');
       // kill -9 of the worker and its training process together, frozen where they stand.
       await victim.process.kill();
       for (const pid of victim.trainingPids) await waitFor(() => !isAlive(pid), { timeoutMs: 10_000, what: `training process ${pid} of the killed worker to be gone` });
     }
-    expect([...killedIn.values()].map((p) => p.pause).sort()).toEqual(PHASES.map((p) => p.pause).sort());
+    expect([...killedIn.values()].map((p) => p.phase).sort()).toEqual(PHASES.map((p) => p.phase).sort());
 
     const clean = await createExperiment(api, { ...config, name: 'clean' });
     const healthy = await harness.startWorker({ args: FAULT_WORKER_ARGS, env: FAST_STALL });
@@ -109,7 +143,7 @@ describe('kill -9 of a worker in every phase', () => {
 
     for (const [id, phase] of killedIn) {
       const row = await waitForStatus(prisma, id, ['succeeded'], 240_000);
-      const label = `killed at ${phase.pause}`;
+      const label = `killed at ${phase.phase}`;
       expect({ label, workerId: row.workerId, attempts: row.attempts }).toEqual({ label, workerId: healthy.id, attempts: 2 });
       expect({ label, epochs: await storedEpochs(prisma, id) }).toEqual({ label, epochs: [1, 2] });
       expect({ label, finals: await finalStatusEvents(fleet, id) }).toEqual({ label, finals: ['succeeded'] });
