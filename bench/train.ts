@@ -1,0 +1,162 @@
+// Training throughput of the engine per strategy (224x224, batch 16 by default) on the chosen
+// backend, eval throughput, linear-probe's 25 epochs vs one eval pass, peak RSS; and PyTorch's
+// numbers on the same machine (2 threads) when /usr/bin/python3 has torch, with ratios.
+// Weights are the deterministic parity weights (speed does not depend on their values).
+// Run the built file: npm run bench:train -- --backend wasm --strategies finetune,freeze --steps 3
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { initBackend, type BackendPreference } from '../libs/training/src/backend/init-backend.js';
+import { tf } from '../libs/training/src/backend/tf.js';
+import { STRATEGIES, type Strategy } from '../libs/training/src/contracts.js';
+import { deterministicStateDict } from '../libs/training/src/model/deterministic-state-dict.js';
+import { FEATURE_DIM } from '../libs/training/src/model/resnet18-spec.js';
+import { modelFromStateDict } from '../libs/training/src/model/state-dict-mapping.js';
+import { Sgd } from '../libs/training/src/optim/sgd.js';
+import { Rng } from '../libs/training/src/rng.js';
+import { planFor } from '../libs/training/src/train/strategy.js';
+import { headStep, trainStep } from '../libs/training/src/train/train-step.js';
+
+const { values: args } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'auto' },
+    strategies: { type: 'string', default: 'finetune,freeze,zero-lr,group-lr,linear-probe' },
+    'image-size': { type: 'string', default: '224' },
+    'batch-size': { type: 'string', default: '16' },
+    steps: { type: 'string', default: '3' },
+    torch: { type: 'boolean', default: true },
+  },
+  allowNegative: true,
+});
+const size = Number(args['image-size']);
+const batch = Number(args['batch-size']);
+const steps = Number(args.steps);
+const strategies = args.strategies.split(',').map((s) => s.trim()) as Strategy[];
+for (const s of strategies) if (!STRATEGIES.includes(s)) throw new Error(`unknown strategy ${s}`);
+/** The tutorial's hymenoptera split. */
+const TRAIN_IMAGES = 244;
+const VAL_IMAGES = 153;
+const PROBE_EPOCHS = 25;
+
+function seconds<T>(f: () => T): [T, number] {
+  const t = performance.now();
+  const r = f();
+  return [r, (performance.now() - t) / 1000];
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend(args.backend as BackendPreference, (l) => console.log(l));
+  const rng = new Rng(0);
+  const x = tf.randomNormal([batch, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), 'int32');
+  const ours: Record<string, number> = {};
+
+  const evalModel = modelFromStateDict(deterministicStateDict(), 'deterministic');
+  const evalOnce = () => tf.tidy(() => evalModel.forward(x, 'eval').dataSync());
+  evalOnce();
+  const [, evalTime] = seconds(() => {
+    for (let i = 0; i < steps; i++) evalOnce();
+  });
+  evalModel.dispose();
+  ours.eval = (steps * batch) / evalTime;
+  console.log(`eval: ${ours.eval.toFixed(2)} img/s`);
+
+  for (const strategy of strategies) {
+    const model = modelFromStateDict(deterministicStateDict(), 'deterministic');
+    model.replaceHead(2, rng);
+    const plan = planFor({ strategy, lr: 0.001, lrFactor: 0.1 });
+    const opt = new Sgd(plan.groups(model), { momentum: 0.9 });
+    if (plan.cachedFeatures) {
+      // 25 epochs of head training on cached features, vs one eval pass over the same images.
+      const feats = tf.randomNormal([batch, FEATURE_DIM]) as tf.Tensor2D;
+      const batches = Math.ceil(TRAIN_IMAGES / batch);
+      headStep(model, opt, feats, labels);
+      const [, headTime] = seconds(() => {
+        for (let i = 0; i < PROBE_EPOCHS * batches; i++) headStep(model, opt, feats, labels);
+      });
+      const evalPass = (TRAIN_IMAGES + VAL_IMAGES) / ours.eval;
+      const total = evalPass + headTime;
+      ours[strategy] = (PROBE_EPOCHS * TRAIN_IMAGES) / total;
+      console.log(
+        `linear-probe: ${PROBE_EPOCHS} epochs on ${TRAIN_IMAGES}+${VAL_IMAGES} images = one feature pass ${evalPass.toFixed(1)} s + head training ${headTime.toFixed(2)} s = ${total.toFixed(1)} s (${(total / evalPass).toFixed(2)}x one eval pass)`,
+      );
+      feats.dispose();
+    } else {
+      const step = () => {
+        if (plan.backboneGradients) return trainStep(model, opt, x, labels);
+        const f = model.features(x, 'train');
+        const r = headStep(model, opt, f, labels);
+        f.dispose();
+        return r;
+      };
+      step();
+      const [, t] = seconds(() => {
+        for (let i = 0; i < steps; i++) step();
+      });
+      ours[strategy] = (steps * batch) / t;
+      console.log(`${strategy}: ${ours[strategy].toFixed(2)} train img/s`);
+    }
+    opt.dispose();
+    model.dispose();
+  }
+  const rssGb = process.resourceUsage().maxRSS / 1024 ** 2;
+  console.log(`peak RSS ${rssGb.toFixed(2)} GB (backend ${backend.name}, ${size}px, batch ${batch}, ${steps} timed steps)`);
+
+  const torch = args.torch ? torchNumbers(strategies) : undefined;
+  console.log(`\n${'what'.padEnd(14)}${'ours img/s'.padStart(12)}${'torch img/s'.padStart(13)}${'ratio'.padStart(8)}`);
+  for (const k of ['eval', ...strategies]) {
+    const t = torch?.[k];
+    console.log(`${k.padEnd(14)}${ours[k]!.toFixed(2).padStart(12)}${(t ? t.toFixed(2) : '-').padStart(13)}${(t ? (ours[k]! / t).toFixed(2) + 'x' : '-').padStart(8)}`);
+  }
+  if (!torch) console.log('(no PyTorch numbers: /usr/bin/python3 with torch not available or --no-torch)');
+}
+
+const TORCH_SCRIPT = String.raw`
+import json, sys, time, torch, torchvision
+torch.set_num_threads(2)
+size, batch, steps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+strategies = sys.argv[4].split(',')
+x = torch.randn(batch, 3, size, size); y = torch.arange(batch) % 2
+out = {}
+m = torchvision.models.resnet18(); m.eval()
+with torch.no_grad():
+    m(x); t = time.perf_counter()
+    for _ in range(steps): m(x)
+out['eval'] = steps * batch / (time.perf_counter() - t)
+def bench(s):
+    m = torchvision.models.resnet18(); m.fc = torch.nn.Linear(512, 2); m.train()
+    backbone = [p for n, p in m.named_parameters() if not n.startswith('fc.')]
+    if s in ('freeze', 'linear-probe'):
+        for p in backbone: p.requires_grad = False
+        opt = torch.optim.SGD(m.fc.parameters(), lr=1e-3, momentum=0.9)
+    elif s == 'zero-lr':
+        opt = torch.optim.SGD([{'params': backbone, 'lr': 0.0}, {'params': m.fc.parameters()}], lr=1e-3, momentum=0.9)
+    elif s == 'group-lr':
+        opt = torch.optim.SGD([{'params': backbone, 'lr': 1e-4}, {'params': m.fc.parameters()}], lr=1e-3, momentum=0.9)
+    else:
+        opt = torch.optim.SGD(m.parameters(), lr=1e-3, momentum=0.9)
+    def step():
+        opt.zero_grad(); torch.nn.functional.cross_entropy(m(x), y).backward(); opt.step()
+    step(); t = time.perf_counter()
+    for _ in range(steps): step()
+    return steps * batch / (time.perf_counter() - t)
+for s in strategies:
+    if s != 'linear-probe': out[s] = bench(s)
+# linear-probe the PyTorch way: the tutorial's freeze loop for 25 epochs
+if 'linear-probe' in strategies and 'freeze' in out: out['linear-probe'] = out['freeze']
+print(json.dumps(out))
+`;
+
+function torchNumbers(strategies: Strategy[]): Record<string, number> | undefined {
+  console.log('\nPyTorch (2 threads) on the same machine...');
+  const r = spawnSync('/usr/bin/python3', ['-c', TORCH_SCRIPT, String(size), String(batch), String(steps), strategies.join(',')], { encoding: 'utf8', timeout: 30 * 60_000 });
+  if (r.status !== 0) {
+    if (r.error || /No module named/.test(r.stderr)) return undefined;
+    throw new Error(`PyTorch benchmark failed: ${r.stderr}`);
+  }
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
