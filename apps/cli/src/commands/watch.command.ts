@@ -228,9 +228,9 @@ export async function watch(client: ApiClient, id: string, options: WatchOptions
     }
   };
 
+  if (found.kind === 'sweep') log(`sweep ${id}: ${found.sweep.total} experiments`);
   if (found.kind === 'experiment') fromExperiment(found.experiment);
   else for (const row of found.sweep.runs) fromRow(found.sweep, row);
-  if (found.kind === 'sweep') log(`sweep ${id}: ${states.size} experiments`);
 
   try {
     while (!options.signal?.aborted) {
