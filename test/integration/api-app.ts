@@ -57,8 +57,9 @@ export async function startApi(overrides: Partial<FleetConfig> = {}, options: Cr
   const app = await createApp(config, { logger: false, dashboard: false, rateLimit: false, ...options });
   await app.init();
   const prisma = new PrismaService(config.databaseUrl);
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  const queueConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // The test's own handles always use the real Redis (a test may point the API at a dead one).
+  const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+  const queueConnection = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
   const queue = new Queue(QueueName.Train, { connection: queueConnection, prefix: config.queuePrefix });
   return {
     app,

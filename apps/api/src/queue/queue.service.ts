@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { DEFAULT_TRAIN_JOB_OPTIONS, JobName, QueueName, cancelChannel, cancelledKey, type TrainJobData, type TrainJobResult } from '@fleet/queue';
 import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
 import { MAX_PRIORITY } from '../experiments/dto/experiment-input.dto.js';
-import { REDIS, createRedis } from '../redis/redis.provider.js';
+import { REDIS, closeRedis, createRedis } from '../redis/redis.provider.js';
 
 export interface EnqueueItem {
   data: TrainJobData;
@@ -37,6 +37,8 @@ export class QueueService implements OnApplicationShutdown {
   ) {
     this.connection = createRedis(config.redisUrl, new Logger('QueueRedis'));
     this.queue = new Queue<TrainJobData, TrainJobResult, JobName>(QueueName.Train, { connection: this.connection, prefix: config.queuePrefix });
+    // Connection errors are already logged by the connection; without a listener BullMQ prints each one with a stack.
+    this.queue.on('error', () => undefined);
   }
 
   /** Adds all jobs in one round trip (BullMQ addBulk runs as one MULTI). */
@@ -81,7 +83,7 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.queue.close();
-    await this.connection.quit().catch(() => this.connection.disconnect());
+    if (this.connection.status === 'ready') await this.queue.close();
+    await closeRedis(this.connection);
   }
 }

@@ -13,6 +13,12 @@ export function createRedis(url: string, logger: Logger): Redis {
   return redis;
 }
 
+/** QUIT when connected (lets replies drain); otherwise stop reconnecting at once. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+  else redis.disconnect();
+}
+
 export const redisProvider = {
   provide: REDIS,
   inject: [FLEET_CONFIG],
@@ -24,6 +30,6 @@ export class RedisCloser implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await closeRedis(this.redis);
   }
 }
