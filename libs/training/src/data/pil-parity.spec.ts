@@ -1,4 +1,5 @@
 // Parity with torchvision 0.14 + Pillow 9.4 on committed images (scripts/fixtures/make-image-fixtures.py).
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeImage, normaliseInto, resizeCenterCrop, resizedCrop, valTransform } from './index.js';
@@ -16,7 +17,13 @@ interface Expected {
     }
   >;
 }
-const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Expected;
+interface LargeExpected {
+  file: string;
+  decoded: string;
+  val224: string;
+  crops: { top: number; left: number; height: number; width: number; size: number; sha256: string }[];
+}
+const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Expected & { large: LargeExpected };
 const names = Object.keys(expected.images);
 const bytes = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, 'base64'));
 const floats = (b64: string): Float32Array => {
@@ -62,4 +69,13 @@ it('normalises exactly like ToTensor + Normalize in float32', () => {
   normaliseInto({ width: 1, height: 1, data: Uint8Array.from([0, 128, 255]) }, out, 0);
   expect(out[0]).toBe(Math.fround(Math.fround(0 - Math.fround(0.485)) / Math.fround(0.229)));
   expect(out[2]).toBe(Math.fround(Math.fround(1 - Math.fround(0.406)) / Math.fround(0.225)));
+});
+
+it('matches torchvision at the real input size (500x375 JPEG -> 224) by sha256', async () => {
+  const { large } = expected;
+  const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+  const img = await decodeImage(join(DIR, large.file));
+  expect(sha(img.data)).toBe(large.decoded);
+  expect(sha(resizeCenterCrop(img, 224).data)).toBe(large.val224);
+  for (const c of large.crops) expect(sha(resizedCrop(img, c, c.size).data)).toBe(c.sha256);
 });
