@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { initBackend, type BackendPreference } from '../libs/training/src/backend/init-backend.js';
 import { tf } from '../libs/training/src/backend/tf.js';
+import { assertWebgpuStepFits } from '../libs/training/src/backend/webgpu-backend.js';
 import { STRATEGIES, type Strategy } from '../libs/training/src/contracts.js';
 import { deterministicStateDict } from '../libs/training/src/model/deterministic-state-dict.js';
 import { FEATURE_DIM } from '../libs/training/src/model/resnet18-spec.js';
@@ -45,6 +46,7 @@ function seconds<T>(f: () => T): [T, number] {
 
 async function main(): Promise<void> {
   const backend = await initBackend(args.backend as BackendPreference, (l) => console.log(l));
+  assertWebgpuStepFits({ batchSize: batch, imageSize: size });
   const rng = new Rng(0);
   const x = tf.randomNormal([batch, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), 'int32');
@@ -101,13 +103,15 @@ async function main(): Promise<void> {
   const rssGb = process.resourceUsage().maxRSS / 1024 ** 2;
   console.log(`peak RSS ${rssGb.toFixed(2)} GB (backend ${backend.name}, ${size}px, batch ${batch}, ${steps} timed steps)`);
 
-  const torch = args.torch ? torchNumbers(strategies) : undefined;
+  // On a GPU backend the fair comparison is PyTorch on the GPU (CUDA), when it has one.
+  const torch = args.torch ? torchNumbers(strategies, backend.name === 'webgpu' || backend.name === 'tensorflow' ? 'cuda' : 'cpu') : undefined;
   console.log(`\n${'what'.padEnd(14)}${'ours img/s'.padStart(12)}${'torch img/s'.padStart(13)}${'ratio'.padStart(8)}`);
   for (const k of ['eval', ...strategies]) {
     const t = torch?.[k];
     console.log(`${k.padEnd(14)}${ours[k]!.toFixed(2).padStart(12)}${(t ? t.toFixed(2) : '-').padStart(13)}${(t ? (ours[k]! / t).toFixed(2) + 'x' : '-').padStart(8)}`);
   }
   if (!torch) console.log('(no PyTorch numbers: /usr/bin/python3 with torch not available or --no-torch)');
+  else console.log(`(PyTorch ran on ${torch.cuda ? 'the GPU (CUDA)' : 'the CPU'})`);
 }
 
 const TORCH_SCRIPT = String.raw`
@@ -115,15 +119,18 @@ import json, sys, time, torch, torchvision
 torch.set_num_threads(2)
 size, batch, steps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 strategies = sys.argv[4].split(',')
-x = torch.randn(batch, 3, size, size); y = torch.arange(batch) % 2
-out = {}
-m = torchvision.models.resnet18(); m.eval()
+dev = torch.device('cuda' if sys.argv[5] == 'cuda' and torch.cuda.is_available() else 'cpu')
+sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+x = torch.randn(batch, 3, size, size).to(dev); y = (torch.arange(batch) % 2).to(dev)
+out = {'cuda': float(dev.type == 'cuda')}
+m = torchvision.models.resnet18().to(dev); m.eval()
 with torch.no_grad():
-    m(x); t = time.perf_counter()
+    m(x); sync(); t = time.perf_counter()
     for _ in range(steps): m(x)
+    sync()
 out['eval'] = steps * batch / (time.perf_counter() - t)
 def bench(s):
-    m = torchvision.models.resnet18(); m.fc = torch.nn.Linear(512, 2); m.train()
+    m = torchvision.models.resnet18(); m.fc = torch.nn.Linear(512, 2); m.to(dev); m.train()
     backbone = [p for n, p in m.named_parameters() if not n.startswith('fc.')]
     if s in ('freeze', 'linear-probe'):
         for p in backbone: p.requires_grad = False
@@ -136,8 +143,9 @@ def bench(s):
         opt = torch.optim.SGD(m.parameters(), lr=1e-3, momentum=0.9)
     def step():
         opt.zero_grad(); torch.nn.functional.cross_entropy(m(x), y).backward(); opt.step()
-    step(); t = time.perf_counter()
+    step(); sync(); t = time.perf_counter()
     for _ in range(steps): step()
+    sync()
     return steps * batch / (time.perf_counter() - t)
 for s in strategies:
     if s != 'linear-probe': out[s] = bench(s)
@@ -146,9 +154,9 @@ if 'linear-probe' in strategies and 'freeze' in out: out['linear-probe'] = out['
 print(json.dumps(out))
 `;
 
-function torchNumbers(strategies: Strategy[]): Record<string, number> | undefined {
-  console.log('\nPyTorch (2 threads) on the same machine...');
-  const r = spawnSync('/usr/bin/python3', ['-c', TORCH_SCRIPT, String(size), String(batch), String(steps), strategies.join(',')], { encoding: 'utf8', timeout: 30 * 60_000 });
+function torchNumbers(strategies: Strategy[], device: 'cuda' | 'cpu'): Record<string, number> | undefined {
+  console.log(`\nPyTorch (${device === 'cuda' ? 'CUDA if available, else CPU' : 'CPU'}, 2 threads) on the same machine...`);
+  const r = spawnSync('/usr/bin/python3', ['-c', TORCH_SCRIPT, String(size), String(batch), String(steps), strategies.join(','), device], { encoding: 'utf8', timeout: 30 * 60_000 });
   if (r.status !== 0) {
     if (r.error || /No module named/.test(r.stderr)) return undefined;
     throw new Error(`PyTorch benchmark failed: ${r.stderr}`);

@@ -33,7 +33,7 @@ describe('checkWebgpuStepFits', () => {
     expect(e.maxBatchSize).toBe(41); // 41 x 3.06 MiB = 125.4 MiB <= 128 MiB < 42 x 3.06 MiB
     expect(e.message).toContain('batch size 64 at image size 224 needs a 196.0 MiB tensor (conv1 output [64, 112, 112, 64])');
     expect(e.message).toContain('binds at most 128.0 MiB per tensor (maxStorageBufferBindingSize)');
-    expect(e.message).toContain('use a batch size of at most 41 at image size 224');
+    expect(e.message).toContain('Use a batch size of at most 41 at image size 224');
   });
 
   it('fires with a fake small limit, at exactly one byte over', () => {
@@ -44,7 +44,7 @@ describe('checkWebgpuStepFits', () => {
   });
 
   it('says when no batch size fits the image size', () => {
-    expect(() => checkWebgpuStepFits({ batchSize: 1, imageSize: 4096 }, LAVAPIPE)).toThrow(/image size 4096 does not fit even at batch size 1/);
+    expect(() => checkWebgpuStepFits({ batchSize: 1, imageSize: 4096 }, LAVAPIPE)).toThrow(/Image size 4096 does not fit even at batch size 1/);
   });
 });
 

@@ -110,7 +110,7 @@ export function checkWebgpuStepFits(step: TrainingStepSize, limits: TensorSizeLi
   if (footprint.bytes <= limit) return;
   const which = limits.maxStorageBufferBindingSize <= limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
   const maxBatch = maxWebgpuBatchSize(step.imageSize, limits, step.numClasses);
-  const fix = maxBatch > 0 ? `use a batch size of at most ${maxBatch} at image size ${step.imageSize}` : `image size ${step.imageSize} does not fit even at batch size 1`;
+  const fix = maxBatch > 0 ? `Use a batch size of at most ${maxBatch} at image size ${step.imageSize}` : `Image size ${step.imageSize} does not fit even at batch size 1`;
   throw new WebgpuSizeError(
     `webgpu: batch size ${step.batchSize} at image size ${step.imageSize} needs a ${mib(footprint.bytes)} tensor ` +
       `(${footprint.what} [${footprint.shape.join(', ')}]), but the adapter${limits.adapter ? ` ${limits.adapter}` : ''} binds at most ` +
