@@ -1,7 +1,9 @@
 // Decoding images the way torchvision's default loader does: PIL `Image.open(f).convert('RGB')`.
 // That means no EXIF auto-rotation, alpha dropped (not composited), grey replicated to RGB and no
 // colour-profile conversion.
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
+import { decodeBmp, decodeNetpbm } from './netpbm-bmp.js';
 
 /** An RGB image, 8 bits per channel, rows top to bottom, HWC (data.length = width*height*3). */
 export interface DecodedImage {
@@ -20,8 +22,18 @@ export class ImageDecodeError extends Error {
   }
 }
 
-/** Decodes a JPEG/PNG/WebP/TIFF file (or bytes) to RGB uint8. */
+/** Decodes a JPEG/PNG/WebP/TIFF/BMP/PPM/PGM file (or its bytes) to RGB uint8. */
 export async function decodeImage(file: string, input?: Buffer): Promise<DecodedImage> {
+  if (/\.(bmp|ppm|pgm)$/i.test(file)) {
+    try {
+      const bytes = input ?? (await readFile(file));
+      const img = decodeBmp(bytes) ?? decodeNetpbm(bytes);
+      if (img) return img;
+    } catch (err) {
+      throw new ImageDecodeError(file, err instanceof Error ? err.message : String(err));
+    }
+    // Not actually BMP/PNM: let sharp try whatever it is.
+  }
   let raw: { data: Buffer; info: sharp.OutputInfo };
   try {
     // ignoreIcc: sharp would otherwise convert through an embedded ICC profile; PIL never does.

@@ -31,15 +31,16 @@ const floats = (b64: string): Float32Array => {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 };
 
-describe.each(names)('%s', (name) => {
+it.each(names)('%s decodes to the same RGB bytes as PIL convert("RGB")', async (name) => {
   const want = expected.images[name]!;
+  const img = await decodeImage(join(DIR, name));
+  const pil = await decodeImage(join(DIR, 'decoded', name.replace(/\.\w+$/, '.png')));
+  expect([img.width, img.height]).toEqual([want.width, want.height]);
+  expect(Buffer.from(img.data).equals(Buffer.from(pil.data))).toBe(true);
+});
 
-  it('decodes to the same RGB bytes as PIL convert("RGB")', async () => {
-    const img = await decodeImage(join(DIR, name));
-    const pil = await decodeImage(join(DIR, 'decoded', name.replace(/\.\w+$/, '.png')));
-    expect([img.width, img.height]).toEqual([want.width, want.height]);
-    expect(Buffer.from(img.data).equals(Buffer.from(pil.data))).toBe(true);
-  });
+describe.each(names.filter((n) => expected.images[n]!.crops.length > 0))('%s', (name) => {
+  const want = expected.images[name]!;
 
   it.each(expected.sizes)('val transform at size %i equals torchvision byte for byte', async (size) => {
     const img = await decodeImage(join(DIR, 'decoded', name.replace(/\.\w+$/, '.png')));
