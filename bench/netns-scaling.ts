@@ -7,8 +7,9 @@
 // throughput of both, their ratio, and the client addresses Redis and Postgres saw. Everything is
 // torn down at the end, on Ctrl-C, and after BENCH_TIMEOUT_MS. Needs root and iproute2 (`ip`).
 //
+// Jobs: freeze runs (generated ResNet18 weights, tiny dataset): equal, CPU-bound, seconds each.
 // Env: BENCH_WORKERS (N, default 2), BENCH_JOBS (default 8), BENCH_EPOCHS (2), BENCH_IMAGE_SIZE (32),
-// BENCH_TIMEOUT_MS (900000), WORKER_BACKEND (auto).
+// BENCH_TIMEOUT_MS (900000), WORKER_BACKEND (wasm).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ import pg from 'pg';
 import { DEFAULT_TRAIN_JOB_OPTIONS, JobName, QueueName, type TrainJobData } from '@fleet/queue';
 import { TRAIN_DEFAULTS } from '@fleet/training/contracts.js';
 import { PrivatePostgres, PrivateRedis } from '../test/support/private-services.js';
+import { writeResnet18Pth } from '../test/support/resnet18-pth.js';
 import { writeTinyDataset } from '../test/support/tiny-dataset.js';
 
 const N = intEnv('BENCH_WORKERS', 2);
@@ -30,6 +32,7 @@ const TIMEOUT_MS = intEnv('BENCH_TIMEOUT_MS', 900_000);
 const SUBNET = '10.213.0';
 const HUB_ADDR = `${SUBNET}.1`;
 const WORKER_ENTRY = path.resolve('dist/apps/worker/src/main.js');
+const WEIGHTS = 'resnet18.pth';
 
 function intEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -158,21 +161,23 @@ interface Services {
 }
 
 async function submit(services: Services, prefix: string, count: number, dataset: string): Promise<string[]> {
-  const queue = new Queue<TrainJobData>(QueueName.Train, { connection: new Redis({ path: services.redis.socketPath, maxRetriesPerRequest: null }), prefix });
+  const connection = new Redis({ path: services.redis.socketPath, maxRetriesPerRequest: null });
+  const queue = new Queue<TrainJobData>(QueueName.Train, { connection, prefix });
   const ids: string[] = [];
-  const config = { ...TRAIN_DEFAULTS, dataset, strategy: 'scratch' as const, epochs: EPOCHS, imageSize: IMAGE_SIZE, batchSize: 4 };
+  const config = { ...TRAIN_DEFAULTS, dataset, weights: WEIGHTS, strategy: 'freeze' as const, epochs: EPOCHS, imageSize: IMAGE_SIZE, batchSize: 4 };
   for (let i = 0; i < count; i++) {
     const id = randomUUID();
     ids.push(id);
     // What the API stores and enqueues for one experiment: the row first, then the job (id = row id).
     await services.db.query(
-      `INSERT INTO "Experiment"(id, name, dataset, strategy, lr, "lrFactor", momentum, "weightDecay", epochs, "batchSize", "imageSize", seed, "stepSize", gamma)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      [id, `${prefix}-${i}`, config.dataset, config.strategy, config.lr, config.lrFactor, config.momentum, config.weightDecay, config.epochs, config.batchSize, config.imageSize, config.seed, config.stepSize, config.gamma],
+      `INSERT INTO "Experiment"(id, name, dataset, weights, strategy, lr, "lrFactor", momentum, "weightDecay", epochs, "batchSize", "imageSize", seed, "stepSize", gamma)
+       VALUES ($1, $2, $3, $15, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [id, `${prefix}-${i}`, config.dataset, config.strategy, config.lr, config.lrFactor, config.momentum, config.weightDecay, config.epochs, config.batchSize, config.imageSize, config.seed, config.stepSize, config.gamma, config.weights],
     );
   }
   await queue.addBulk(ids.map((experimentId) => ({ name: JobName.TrainExperiment, data: { experimentId, config }, opts: { ...DEFAULT_TRAIN_JOB_OPTIONS, jobId: experimentId } })));
   await queue.close();
+  connection.disconnect();
   return ids;
 }
 
@@ -206,7 +211,7 @@ async function runPhase(name: string, services: Services, workerSpecs: { wrap: s
         DATA_ROOT: services.dataRoot,
         WEIGHTS_ROOT: services.dataRoot,
         ARTIFACTS_DIR: path.join(services.artifacts, prefix),
-        ...(process.env.WORKER_BACKEND ? { WORKER_BACKEND: process.env.WORKER_BACKEND } : {}),
+        WORKER_BACKEND: process.env.WORKER_BACKEND ?? 'wasm',
       };
       workers.push(await startWorker(spec.wrap, env, `${name}:${spec.label}`));
     }
@@ -266,13 +271,14 @@ async function main(): Promise<number> {
     log(`namespaces: hub ${topology.hub} (${HUB_ADDR}, Redis + Postgres), workers ${topology.workers.map((w) => `${w.ns} (${w.addr})`).join(', ')}`);
     const wrap = topology.exec(topology.hub);
     const redis = await PrivateRedis.start({ bind: [HUB_ADDR, '127.0.0.1'], unixSocket: true, wrap });
-    const postgres = await PrivatePostgres.start({ listen: [HUB_ADDR, '127.0.0.1'], wrap });
+    const postgres = await PrivatePostgres.start({ listen: [HUB_ADDR, '127.0.0.1'], allowFrom: [`${SUBNET}.0/24`], wrap });
     const db = new pg.Client({ connectionString: postgres.socketUrl() });
     await db.connect();
     const dataRoot = path.join(tmp, 'data');
     await writeTinyDataset(path.join(dataRoot, 'tiny'), { trainPerClass: 8, valPerClass: 4, size: Math.max(IMAGE_SIZE + 8, 40) });
+    await writeResnet18Pth(path.join(dataRoot, WEIGHTS));
     services = { redis, postgres, db, dataRoot, artifacts: path.join(tmp, 'artifacts') };
-    log(`${N} worker(s), ${JOBS} equal jobs (scratch, ${EPOCHS} epochs, ${IMAGE_SIZE}px, 16+8 images) per phase`);
+    log(`${N} worker(s), ${JOBS} equal jobs (freeze, ${EPOCHS} epochs, ${IMAGE_SIZE}px, 16+8 images) per phase`);
 
     const single = await runPhase('single host', services, topology.workers.map((_, i) => ({ wrap, host: '127.0.0.1', label: `w${i + 1}` })), deadline);
     const spread = await runPhase('network namespaces', services, topology.workers.map((w, i) => ({ wrap: topology.exec(w.ns), host: HUB_ADDR, label: `w${i + 1}` })), deadline);

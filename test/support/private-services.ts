@@ -5,7 +5,7 @@
 // as the `postgres` OS user (it refuses root) with trust auth.
 // Never point these helpers at the shared services: stop() and restart() really stop the server.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -172,6 +172,8 @@ export interface PrivatePostgresOptions {
   database?: string | null;
   /** max_connections. Default 100 */
   maxConnections?: number;
+  /** Client networks (CIDR) besides loopback that may connect, trusted like loopback. Default [] */
+  allowFrom?: string[];
 }
 
 /**
@@ -197,6 +199,10 @@ export class PrivatePostgres {
     chownSync(path.join(dir, 'sock'), uid, gid);
     const pg = new PrivatePostgres(dir, options.port ?? (await freePort()), options);
     await pg.asPostgres(path.join(PG_BIN, 'initdb'), ['-D', pg.dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale', 'C']);
+    if (options.allowFrom?.length) {
+      const hba = path.join(pg.dataDir, 'pg_hba.conf');
+      appendFileSync(hba, options.allowFrom.map((cidr) => `host all all ${cidr} trust\n`).join(''));
+    }
     await pg.startServer();
     const database = options.database === undefined ? 'fleet' : options.database;
     if (database !== null) {
