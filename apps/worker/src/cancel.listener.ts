@@ -31,6 +31,9 @@ export class CancelListener {
   async start(): Promise<void> {
     const subscriber = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
     this.subscriber = subscriber;
+    // ioredis reconnects and re-subscribes by itself (a Redis restart); without a listener it
+    // would print every failed reconnect as an "Unhandled error event".
+    subscriber.on('error', () => undefined);
     const channel = cancelChannel(this.prefix);
     subscriber.on('message', (received: string, message: string) => {
       if (received !== channel) return;
