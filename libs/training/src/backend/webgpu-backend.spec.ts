@@ -1,6 +1,9 @@
 // The pure parts of the webgpu backend: adapter listing, --gpu selection, descriptions. The parts
 // that need an adapter are in webgpu.webgpu.spec.ts.
-import { adapterFlagFor, describeAdapter, isSoftwareAdapter, parseAdapterList, WebgpuUnavailableError } from './webgpu-backend.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { adapterFlagFor, describeAdapter, hasGpuDeviceNode, isSoftwareAdapter, parseAdapterList, WebgpuUnavailableError } from './webgpu-backend.js';
 
 // dawn.node 0.6.2's rejection text for an `adapter=` flag that matches nothing.
 const DAWN_LIST =
@@ -55,5 +58,23 @@ describe('isSoftwareAdapter', () => {
     expect(isSoftwareAdapter({ architecture: 'software', device: 'llvmpipe-llvm-15', isFallbackAdapter: true })).toBe(true);
     expect(isSoftwareAdapter({ architecture: '', device: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toBe(true);
     expect(isSoftwareAdapter({ architecture: 'ampere', device: 'NVIDIA A100', isFallbackAdapter: false })).toBe(false);
+  });
+});
+
+describe('hasGpuDeviceNode', () => {
+  const dev = mkdtempSync(path.join(os.tmpdir(), 'fleet-dev-'));
+  afterAll(() => rmSync(dev, { recursive: true, force: true }));
+
+  it('sees NVIDIA and DRM render nodes, not a machine without them', () => {
+    if (process.platform !== 'linux') return;
+    mkdirSync(path.join(dev, 'dri'));
+    writeFileSync(path.join(dev, 'nvidiactl'), '');
+    writeFileSync(path.join(dev, 'dri', 'card0'), '');
+    expect(hasGpuDeviceNode(dev)).toBe(false);
+    writeFileSync(path.join(dev, 'dri', 'renderD128'), '');
+    expect(hasGpuDeviceNode(dev)).toBe(true);
+    rmSync(path.join(dev, 'dri', 'renderD128'));
+    writeFileSync(path.join(dev, 'nvidia0'), '');
+    expect(hasGpuDeviceNode(dev)).toBe(true);
   });
 });

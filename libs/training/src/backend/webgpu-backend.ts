@@ -6,6 +6,7 @@
 // Must never leave TensorFlow.js on a software adapter unless asked: in the 'auto' chain lavapipe
 // would beat no one (wasm is the CPU route) and would change every CPU machine's numbers. Must never
 // compute on an adapter whose limits the run exceeds: see webgpu-limits.ts.
+import { readdirSync } from 'node:fs';
 import type { BackendInfo } from '../contracts.js';
 import { tf } from './tf.js';
 import { checkWebgpuStepFits, type TrainingStepSize } from './webgpu-limits.js';
@@ -138,6 +139,23 @@ export function adapterFlagFor(adapters: readonly { name: string }[], gpu: numbe
   return `adapter=${target.name}`;
 }
 
+/**
+ * Whether a Linux machine exposes any GPU device node (NVIDIA, DRM render node, WSL's dxg). Without
+ * one, only a software adapter could exist: the auto chain then skips Dawn entirely (loading it
+ * costs ~0.3 s and lavapipe prints warnings to stderr).
+ */
+export function hasGpuDeviceNode(dev = '/dev'): boolean {
+  if (process.platform !== 'linux') return true;
+  const names = (dir: string) => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  return names(dev).some((n) => /^nvidia\d+$/.test(n) || n === 'dxg') || names(`${dev}/dri`).some((n) => n.startsWith('renderD'));
+}
+
 function defaultGpuIndex(): number {
   const cuda = process.env.CUDA_VISIBLE_DEVICES?.trim();
   return cuda !== undefined && /^\d+$/.test(cuda) ? Number(cuda) : 0;
@@ -189,6 +207,7 @@ export async function loadWebgpuBackend(options: WebgpuInitOptions = {}): Promis
     if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") returned false');
     return initialized;
   }
+  if (!allowSoftware && !hasGpuDeviceNode()) throw new WebgpuUnavailableError('no GPU device (/dev/nvidia*, /dev/dri/renderD*)');
   let d: DawnModule;
   try {
     d = await loadDawn();
