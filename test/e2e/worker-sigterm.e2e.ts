@@ -31,6 +31,8 @@ describe('SIGTERM while training', () => {
     expect(handedBack.status).toBe('queued');
     expect(await prisma.worker.findUnique({ where: { id: first.id } })).toBeNull();
     expect(['waiting', 'prioritized']).toContain(await queue.getJobState(id));
+    // Handing the job back is not a failed attempt.
+    expect((await queue.getJob(id))?.attemptsMade).toBe(0);
 
     const second = await harness.startWorker();
     const done = await waitForStatus(prisma, id, ['succeeded'], 180_000);
@@ -38,8 +40,9 @@ describe('SIGTERM while training', () => {
     expect(done.attempts).toBe(2);
     expect(await storedEpochs(prisma, id)).toEqual([1, 2, 3, 4]);
     expect(second.process.output).toMatch(/resumed from checkpoint/);
+    // Completion counts the one attempt that finished it; both deliveries were started.
     const job = await queue.getJob(id);
-    // Handing the job back is not a failed attempt.
-    expect(job?.attemptsMade).toBe(0);
+    expect(job?.attemptsMade).toBe(1);
+    expect(job?.attemptsStarted).toBe(2);
   }, 300_000);
 });

@@ -14,8 +14,11 @@ import { isParentMessage, type ChildMessage, type ParentMessage, type RunSpec } 
 const PARENT_CHECK_MS = 1000;
 
 function send(message: ChildMessage): void {
-  // A closed channel means the parent is gone; the disconnect handler below ends the process.
-  if (process.connected) process.send?.(message);
+  // A closed channel means the parent is gone (killed): end quietly, there is no one to train for.
+  if (!process.connected) process.exit(0);
+  process.send?.(message, undefined, {}, (err: Error | null) => {
+    if (err) process.exit(0);
+  });
 }
 
 function parseBackend(argv: string[]): BackendPreference {
