@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
   options: {
     exit: { type: 'boolean', default: false },
     epochs: { type: 'string', default: '3' },
-    'image-size': { type: 'string', default: '64' },
+    'image-size': { type: 'string', default: '32' },
     seeds: { type: 'string', default: '2' },
     workers: { type: 'string', default: '2' },
     'skip-build': { type: 'boolean', default: false },
@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  process.stdout.write(`npm run demo [-- --exit] [--epochs 3] [--image-size 64] [--seeds 2] [--workers 2] [--skip-build]\n`);
+  process.stdout.write(`npm run demo [-- --exit] [--epochs 3] [--image-size 32] [--seeds 2] [--workers 2] [--skip-build]\n`);
   process.exit(0);
 }
 
@@ -116,6 +116,7 @@ async function shutdown(code) {
   const running = children.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
   if (running.length) process.stdout.write(`\nstopping ${running.map((c) => c.name).join(', ')}…\n`);
   // Workers hand their running job back on SIGTERM; give them a moment, then make sure.
+  cliChild?.kill('SIGTERM');
   for (const c of running) c.child.kill('SIGTERM');
   await Promise.race([Promise.all(running.map((c) => c.exited)), new Promise((r) => setTimeout(r, 10_000).unref())]);
   for (const c of running) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
@@ -321,11 +322,34 @@ async function startFleet(workerCount) {
   for (const line of ready) step(line.replace(/^.*?(worker \S+ ready.*)$/, '$1'));
 }
 
+let cliChild;
 function runCli(cliArgs) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/finetune.js', ...cliArgs, '--api', API], { cwd: root, env, stdio: 'inherit' });
-    child.once('exit', (code) => resolve(code ?? 1));
+    cliChild = spawn(process.execPath, ['bin/finetune.js', ...cliArgs, '--api', API], { cwd: root, env, stdio: 'inherit' });
+    cliChild.once('exit', (code) => {
+      cliChild = undefined;
+      resolve(code ?? 1);
+    });
   });
+}
+
+/**
+ * Cancels the unfinished runs of earlier demo sweeps (an interrupted demo leaves them queued): the
+ * queue is durable, so they would otherwise train first and this demo's runs would wait for them.
+ */
+async function cancelStaleDemoRuns() {
+  const { items } = await request('GET', '/api/sweeps');
+  let cancelled = 0;
+  for (const s of items) {
+    if (!s.name?.startsWith('demo: ') || s.counts.queued + s.counts.running === 0) continue;
+    const sweep = await request('GET', `/api/sweeps/${s.id}`);
+    for (const run of sweep.runs) {
+      if (run.status !== 'queued' && run.status !== 'running') continue;
+      await request('POST', `/api/experiments/${run.id}/cancel`).catch(() => undefined);
+      cancelled += 1;
+    }
+  }
+  if (cancelled) step(`cancelled ${cancelled} unfinished run${cancelled === 1 ? '' : 's'} of an earlier, interrupted demo`);
 }
 
 async function main() {
@@ -337,6 +361,7 @@ async function main() {
   const weights = await ensureWeights();
   const workerCount = Math.max(1, Number(args.workers) || 2);
   await startFleet(workerCount);
+  await cancelStaleDemoRuns();
 
   const epochs = Number(args.epochs);
   const imageSize = Number(args['image-size']);

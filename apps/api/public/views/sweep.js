@@ -2,7 +2,7 @@
 // val-acc and train-loss curves per group (mean with a shaded ± std band over seeds, optionally
 // every run underneath), and every run with a live progress bar while it trains.
 import { api, followEvents } from '../api.js';
-import { lineChart, meanWithBand, runLine, setDatasets } from '../charts.js';
+import { lineChart, meanWithBand, runLine, setDatasets, setMinEpochs } from '../charts.js';
 import { ago, colorFor, countBar, countsText, duration, esc, gridLabel, pct, progressBar, progressLabel, pValue, runFraction, short, statusPill, strategyChip } from '../format.js';
 
 const MAX_RUN_CURVES = 60;
@@ -35,6 +35,11 @@ export async function render(root, [id], signal) {
 
   const accChart = lineChart(root.querySelector('#c-valacc'), { yTitle: 'val accuracy', yFormat: (v) => pct(v, 0) });
   const lossChart = lineChart(root.querySelector('#c-loss'), { yTitle: 'train loss', yFormat: (v) => Number(v).toFixed(2), yMin: 0 });
+  // The x axis spans the configured epochs from the start, so curves grow into it while runs train.
+  const gridEpochs = Array.isArray(sweep.grid?.epochs) ? sweep.grid.epochs : [];
+  const plannedEpochs = Math.max(Number(sweep.base?.epochs) || 0, ...gridEpochs.map(Number).filter(Number.isFinite));
+  setMinEpochs(accChart, plannedEpochs);
+  setMinEpochs(lossChart, plannedEpochs);
   signal.addEventListener('abort', () => {
     accChart.destroy();
     lossChart.destroy();
@@ -72,22 +77,24 @@ export async function render(root, [id], signal) {
     const c = state.compare;
     if (!c) return;
     const top = Math.max(0.0001, ...c.groups.map((g) => g.meanBestValAcc ?? 0));
-    root.querySelector('#ranking').innerHTML = c.groups.length
+    const ranked = c.groups.some((g) => g.meanBestValAcc !== null);
+    root.querySelector('#ranking').innerHTML = ranked
       ? `<table data-testid="compare-table"><thead><tr><th>#</th><th>${esc(c.groupBy)}</th><th class="num">Runs</th><th>Best val acc (mean ± std)</th><th>Best run</th><th class="num">s / epoch</th><th class="num">p vs best</th></tr></thead><tbody>${c.groups
           .map((g, i) => {
             const color = colorFor(String(g.value));
             const label = c.groupBy === 'strategy' ? strategyChip(String(g.value)) : `<span class="chip" style="--c:${color}"><i></i>${esc(g.value)}</span>`;
             const width = g.meanBestValAcc === null ? 0 : Math.max(4, (90 * g.meanBestValAcc) / top);
+            const unranked = g.meanBestValAcc === null;
             return `<tr class="${i === 0 ? 'best' : ''}" data-testid="compare-row" data-group="${esc(g.value)}">
-              <td class="rank">${g.rank}</td><td>${label}</td>
+              <td class="rank">${unranked ? '–' : g.rank}</td><td>${label}</td>
               <td class="num">${g.n}${g.n !== g.runs.length ? `<span class="muted">/${g.runs.length}</span>` : ''}</td>
               <td style="white-space:nowrap"><span class="meanbar" style="--c:${color};width:${width}px"></span>${pct(g.meanBestValAcc)}${g.stdBestValAcc !== null ? ` <span class="muted">± ${pct(g.stdBestValAcc)}</span>` : ''}</td>
               <td>${g.bestRun ? `<a href="/experiments/${esc(g.bestRun.id)}" data-link>${pct(g.bestRun.bestValAcc)}</a> <span class="muted small">seed ${esc(g.bestRun.seed)} · ep ${esc(g.bestRun.bestEpoch ?? '–')}</span>` : '–'}</td>
               <td class="num">${duration(g.meanEpochSeconds)}</td>
-              <td class="num">${i === 0 ? '<span class="muted">best</span>' : `${pValue(g.pValue)}${g.pValue !== null && g.pValue < 0.05 ? ' <span class="muted small">*</span>' : ''}`}</td></tr>`;
+              <td class="num">${unranked ? '–' : i === 0 ? '<span class="muted">best</span>' : `${pValue(g.pValue)}${g.pValue !== null && g.pValue < 0.05 ? ' <span class="muted small">*</span>' : ''}`}</td></tr>`;
           })
           .join('')}</tbody></table>`
-      : `<div class="empty">No finished runs to compare yet.</div>`;
+      : `<div class="empty">The ranking appears as soon as runs finish.</div>`;
     root.querySelector('#note').innerHTML = c.note ? `<div class="note">${esc(c.note)}</div>` : '';
   };
 
