@@ -5,7 +5,7 @@
 // layouts (conv HWIO, fc [in, out]); state-dict-mapping.ts converts from/to torch layouts.
 import { tf } from '../backend/tf.js';
 import type { Rng } from '../rng.js';
-import { batchNormEval, batchNormTrain, type BatchNormState } from './batch-norm.js';
+import { BN_EPS, batchNormTrain, type BatchNormState } from './batch-norm.js';
 import { ALL_BNS, ALL_CONVS, BLOCKS, FEATURE_DIM, STEM, type BnSpec, type ConvSpec } from './resnet18-spec.js';
 
 /**
@@ -142,17 +142,25 @@ export class ResNet18 {
     tf.dispose([...this.convs.values(), ...this.headVariables(), ...[...this.bns.values()].flatMap((b) => [b.weight, b.bias, b.runningMean, b.runningVar])]);
   }
 
-  private convBn(x: tf.Tensor4D, c: ConvSpec, b: BnSpec, mode: ForwardMode): tf.Tensor4D {
+  private convBn(x: tf.Tensor4D, c: ConvSpec, b: BnSpec, mode: ForwardMode, relu = false): tf.Tensor4D {
     const w = this.convs.get(c.name)!;
     const pad: 'valid' | tf.backend_util.ExplicitPadding = c.pad === 0 ? 'valid' : [[0, 0], [c.pad, c.pad], [c.pad, c.pad], [0, 0]];
-    const y = tf.conv2d(x, w, c.stride, pad);
     const bn = this.bns.get(b.name)!;
-    return mode === 'train' ? batchNormTrain(y, bn) : batchNormEval(y, bn);
+    if (mode === 'eval') {
+      // Eval BatchNorm is affine per channel: fold it into the filter and a bias so conv + BN
+      // (+ ReLU) is one fused kernel instead of three full passes over the activations.
+      return tf.tidy(() => {
+        const scale = tf.mul(bn.weight, tf.rsqrt(tf.add(bn.runningVar, BN_EPS)));
+        const shift = tf.sub(bn.bias, tf.mul(bn.runningMean, scale));
+        return tf.fused.conv2d({ x, filter: tf.mul(w, scale) as tf.Tensor4D, strides: c.stride, pad, bias: shift, activation: relu ? 'relu' : 'linear' });
+      });
+    }
+    const y = batchNormTrain(tf.conv2d(x, w, c.stride, pad), bn);
+    return relu ? tf.relu(y) : y;
   }
 
   private convBnRelu(x: tf.Tensor4D, c: ConvSpec, b: BnSpec, mode: ForwardMode, relu: boolean): tf.Tensor4D {
-    const y = this.convBn(x, c, b, mode);
-    return relu ? tf.relu(y) : y;
+    return this.convBn(x, c, b, mode, relu);
   }
 }
 

@@ -31,33 +31,28 @@ describe('trainRun determinism, memory, checkpoints and cancellation', () => {
     await rm(ckptRoot, { recursive: true, force: true });
   });
 
-  let uninterrupted: EpochMetrics[] = [];
-
-  it('gives identical metrics for the same seed, and holds no more tensors after epoch 3 than after epoch 1', async () => {
+  it('is deterministic, holds no more tensors after epoch 3 than after 1, and resumes after epoch 1 exactly', async () => {
     const tensors: number[] = [];
-    const a = await trainRun({ ...base(), onEpoch: () => void tensors.push(tf.memory().numTensors) });
-    const b = await trainRun(base());
-    uninterrupted = a.epochs;
-    expect(a.epochs).toHaveLength(3);
-    expect(comparable(b.epochs)).toEqual(comparable(a.epochs));
-    expect(a.epochs.map((e) => e.lrs)).toEqual([[0.002], [0.002], [0.002 * 0.1]]);
+    const full = await trainRun({ ...base(), onEpoch: () => void tensors.push(tf.memory().numTensors) });
+    expect(full.epochs).toHaveLength(3);
+    expect(full.epochs.map((e) => e.lrs)).toEqual([[0.002], [0.002], [0.002 * 0.1]]);
     expect(tensors).toHaveLength(3);
     expect(tensors[2]).toBe(tensors[0]);
-  });
 
-  it('resumed after epoch 1 continues exactly like the uninterrupted run', async () => {
     const dir = path.join(ckptRoot, 'resume');
     const first = await trainRun({ ...base(), hyper: { ...base().hyper, epochs: 1 }, checkpointDir: dir });
-    expect(first.epochs).toHaveLength(1);
+    // Same seed, same backend: the first epoch is identical.
+    expect(comparable(first.epochs)).toEqual(comparable(full.epochs.slice(0, 1)));
     const ckpt = await readCheckpoint(dir);
     expect(ckpt?.meta.epoch).toBe(1);
     expect([...ckpt!.tensors.keys()].some((k) => k.startsWith('momentum/layer4.1.conv2'))).toBe(true);
+
     const seen: number[] = [];
     const resumed = await trainRun({ ...base(), checkpointDir: dir, resume: true, onEpoch: (m) => void seen.push(m.epoch) });
     expect(resumed.resumedFromEpoch).toBe(1);
     expect(seen).toEqual([2, 3]);
-    expect(comparable(resumed.epochs)).toEqual(comparable(uninterrupted));
-  });
+    expect(comparable(resumed.epochs)).toEqual(comparable(full.epochs));
+  }, 240_000);
 
   it('refuses to resume a checkpoint made with other settings', async () => {
     const dir = path.join(ckptRoot, 'resume');
