@@ -135,8 +135,9 @@ export function unpickle(buf: Uint8Array, offset = 0, options: UnpickleOptions =
     return b;
   };
   const text = (n: number): string => {
+    const raw = bytes(n);
     try {
-      return decoder.decode(bytes(n));
+      return decoder.decode(raw);
     } catch {
       throw new PickleError(`invalid UTF-8 string at byte ${pos - n}`);
     }
