@@ -1,3 +1,3 @@
 // Reading PyTorch weights (.pth state dicts, legacy and zip formats) without executing pickles.
-export { inspectWeights, loadStateDict, WeightsError } from './pth-loader.js';
+export { decodeStateDict, inspectWeights, loadStateDict, WeightsError } from './pth-loader.js';
 export type { StateDict, StateTensor, WeightsEntry, WeightsFormat, WeightsInspection } from './pth-loader.js';

@@ -77,7 +77,12 @@ interface ParsedPth {
 
 /** Loads a state dict; floating tensors become Float32Array, views are materialised contiguous. */
 export async function loadStateDict(file: string): Promise<StateDict> {
-  const parsed = parsePth(await readWeightsFile(file), file);
+  return decodeStateDict(await readWeightsFile(file), file);
+}
+
+/** loadStateDict on bytes already in memory; `file` names them in errors. */
+export function decodeStateDict(buf: Uint8Array, file: string): StateDict {
+  const parsed = parsePth(buf, file);
   const out: StateDict = new Map();
   for (const { key, ref, storage } of parsed.tensors) {
     out.set(key, { shape: ref.size, dtype: storage.dtype, data: materialise(ref, storage) });
@@ -310,6 +315,7 @@ function parseTar(buf: Uint8Array, file: string): ParsedPth {
 }
 
 const NESTED_KEYS = ['state_dict', 'model_state_dict'];
+const MAX_TENSOR_ELEMENTS = 2 ** 28;
 
 function collectTensors(value: PyValue, file: string): ParsedPth['tensors'] {
   if (!(value instanceof PyDict)) throw new WeightsError(file, `expected a state dict, found ${describe(value)}`);
@@ -333,6 +339,8 @@ function collectTensors(value: PyValue, file: string): ParsedPth['tensors'] {
     if (!storage) throw new WeightsError(file, `tensor ${key} has no storage`);
     if (ref.size.length !== ref.stride.length) throw new WeightsError(file, `tensor ${key}: size ${fmt(ref.size)} and stride ${fmt(ref.stride)} differ in length`);
     const numel = ref.size.reduce((a, b) => a * b, 1);
+    // Stride-0 (expanded) views could claim any size; refuse what no ResNet checkpoint holds.
+    if (numel > MAX_TENSOR_ELEMENTS) throw new WeightsError(file, `tensor ${key} has ${numel} elements (shape ${fmt(ref.size)}), more than ${MAX_TENSOR_ELEMENTS}`);
     if (numel > 0) {
       const last = ref.storageOffset + ref.size.reduce((acc, s, i) => acc + (s - 1) * ref.stride[i]!, 0);
       if (last >= storage.numel) throw new WeightsError(file, `tensor ${key} (shape ${fmt(ref.size)}, offset ${ref.storageOffset}) reaches past its storage of ${storage.numel} elements`);
