@@ -83,7 +83,7 @@ async function trackBuffers(fn: () => Promise<void>): Promise<number[]> {
     expect(conv1.shape).toEqual([batch, 56, 56, 64]);
     expect(Math.max(...sizes)).toBe(conv1.bytes);
     tf.dispose([conv, bn.weight, bn.bias, bn.runningMean, bn.runningVar, x]);
-  });
+  }, 300_000);
 
   it('a tensor over maxStorageBufferBindingSize is rejected by the GPU, and assertNoWebgpuErrors reports it', async () => {
     const limit = currentWebgpuLimits()!.maxStorageBufferBindingSize;

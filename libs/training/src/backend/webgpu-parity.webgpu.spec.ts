@@ -31,6 +31,8 @@ interface TrainFixture {
   after: Record<string, { value?: number; norm?: number; samples?: [number, number][] }>;
 }
 
+// lavapipe runs a 64 px / batch 4 step in ~3 s on an idle machine but ~60 s on a loaded 2-core one.
+const LAVAPIPE_TIMEOUT_MS = 600_000;
 const reasons: string[] = [];
 const webgpu = await tryInitWebgpu({ allowSoftware: true }, (line) => reasons.push(line));
 const inCi = process.env.CI === 'true';
@@ -56,7 +58,7 @@ if (!webgpu && !inCi) console.warn(`webgpu parity tests skipped: ${reasons.join(
     expect(maxErr).toBeLessThan(1e-4);
     tf.dispose([x, logits]);
     model.dispose();
-  });
+  }, LAVAPIPE_TIMEOUT_MS);
 
   it('two train-mode SGD-momentum steps match torch within 1e-4, allocating nothing larger than the size guard predicts', async () => {
     const f = fixture<TrainFixture>('resnet18-train-step.json');
@@ -115,5 +117,5 @@ if (!webgpu && !inCi) console.warn(`webgpu parity tests skipped: ${reasons.join(
     tf.dispose(labels);
     opt.dispose();
     model.dispose();
-  });
+  }, LAVAPIPE_TIMEOUT_MS);
 });
