@@ -338,6 +338,10 @@ function collectTensors(value: PyValue, file: string): ParsedPth['tensors'] {
     const storage = ref.storage instanceof PyPersistent ? (ref.storage.value as StorageRef) : null;
     if (!storage) throw new WeightsError(file, `tensor ${key} has no storage`);
     if (ref.size.length !== ref.stride.length) throw new WeightsError(file, `tensor ${key}: size ${fmt(ref.size)} and stride ${fmt(ref.stride)} differ in length`);
+    const natural = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
+    if (![...ref.size, ...ref.stride, ref.storageOffset].every(natural)) {
+      throw new WeightsError(file, `tensor ${key} has an invalid size ${fmt(ref.size)}, stride ${fmt(ref.stride)} or offset ${ref.storageOffset}`);
+    }
     const numel = ref.size.reduce((a, b) => a * b, 1);
     // Stride-0 (expanded) views could claim any size; refuse what no ResNet checkpoint holds.
     if (numel > MAX_TENSOR_ELEMENTS) throw new WeightsError(file, `tensor ${key} has ${numel} elements (shape ${fmt(ref.size)}), more than ${MAX_TENSOR_ELEMENTS}`);
