@@ -59,7 +59,7 @@ export async function render(root, [id], signal) {
 
   const renderAll = () => {
     const c = exp.config;
-    root.querySelector('#title').innerHTML = `${strategyChip(exp.strategy)} <span style="margin:0 .4rem">${esc(exp.name ?? `on ${exp.dataset}`)}</span> ${statusPill(exp.status)}`;
+    root.querySelector('#title').innerHTML = `${strategyChip(exp.strategy)} <span style="margin:0 .4rem">${esc(exp.name && !exp.sweepId ? exp.name : `on ${exp.dataset}`)}</span> ${statusPill(exp.status)}`;
     root.querySelector('#subtitle').innerHTML = `<span class="mono">${esc(exp.id)}</span> · created ${esc(ago(exp.createdAt))}${exp.gridValues ? ` · ${esc(gridLabel(exp.gridValues, []))}` : ''}`;
     root.querySelector('#cancel').hidden = FINAL.includes(exp.status);
     const last = exp.epochs.at(-1);
@@ -108,7 +108,7 @@ export async function render(root, [id], signal) {
     const names = groups === 2 ? ['backbone', 'fc'] : ['all parameters'];
     setDatasets(
       charts.lr,
-      names.map((n, g) => series(n, g === 0 ? C.lr0 : C.lr1, xs, ep.map((e) => (e.lrs[g] > 0 ? e.lrs[g] : null)), { stepped: 'before' })),
+      names.map((n, g) => series(n, g === 0 ? C.lr0 : C.lr1, xs, ep.map((e) => (e.lrs[g] > 0 ? e.lrs[g] : null)))),
     );
     root.querySelector('#epochs').innerHTML = ep.length
       ? `<table data-testid="epochs-table"><thead><tr><th class="num">Epoch</th><th class="num">Train loss</th><th class="num">Train acc</th><th class="num">Val loss</th><th class="num">Val acc</th><th class="num">lr</th><th class="num">Drift</th><th class="num">BN drift</th><th class="num">Seconds</th><th class="num">img/s</th></tr></thead><tbody>${ep
