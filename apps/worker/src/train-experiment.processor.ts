@@ -117,6 +117,14 @@ export class TrainExperimentProcessor {
     let lastProgressAt = 0;
     let firstBatchLogged = false;
     let resumedAfter = 0;
+    // Set once the last epoch is stored: the run's record is then complete, and the experiment is
+    // succeeded without waiting for the engine's clean-up (nothing after it can change the result).
+    let succeeded = false;
+    const succeed = async (): Promise<void> => {
+      if (succeeded) return;
+      succeeded = true;
+      if (await retryUntilDone(() => runs.markSucceeded(experimentId), { shouldRetry: isTransientDbError })) await this.status(experimentId, 'succeeded');
+    };
     try {
       const outcome = entry.stop
         ? { status: 'cancelled' as const }
@@ -140,14 +148,14 @@ export class TrainExperimentProcessor {
               },
               onEpoch: async (metrics: EpochMetrics) => {
                 summary = { experimentId, ...(await this.recordEpoch(experimentId, metrics)) };
+                if (metrics.epoch >= data.config.epochs) return succeed();
                 // A cancel published while this worker's subscriber was reconnecting is still seen here.
                 if ((await this.options.redis.exists(cancelledKey(config.queuePrefix, experimentId)).catch(() => 0)) === 1) this.stop(experimentId, 'cancel');
               },
             },
           );
-      if (outcome.status === 'completed') {
-        await retryUntilDone(() => runs.markSucceeded(experimentId));
-        await this.status(experimentId, 'succeeded');
+      if (outcome.status === 'completed' || succeeded) {
+        await succeed();
         this.log(`job ${job.id}: experiment ${experimentId} succeeded (best val acc ${summary.bestValAcc ?? 'n/a'} at epoch ${summary.bestEpoch ?? 'n/a'})`);
         return summary;
       }
@@ -165,6 +173,10 @@ export class TrainExperimentProcessor {
       return { ...summary, cancelled: true };
     } catch (err) {
       if (err instanceof WaitingError) throw err;
+      if (succeeded) {
+        this.log(`job ${job.id}: clean-up after the last epoch failed (the experiment is complete): ${err instanceof Error ? err.message : String(err)}`);
+        return summary;
+      }
       throw await this.failed(job, experimentId, err);
     } finally {
       this.running.delete(experimentId);
