@@ -23,6 +23,15 @@ export interface FleetWorkerOptions extends WorkerOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * Times a job may stall (its worker died or froze while holding it) before BullMQ fails it. A stall
+ * is never the job's fault here (training runs in a child process; a crashed child is an ordinary
+ * failed attempt) and the run resumes from its checkpoint, so a few crashed workers in a row must
+ * not fail it. BullMQ's default of 1 failed a run on its second crashed worker and, because the
+ * stall checker fails it without the processor, left its experiment "running" for good.
+ */
+const MAX_STALLS = 5;
+
 export class FleetWorker {
   readonly id = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly log: (line: string) => void;
@@ -78,6 +87,7 @@ export class FleetWorker {
       concurrency: this.options.concurrency,
       lockDuration: this.options.lockDurationMs,
       stalledInterval: this.options.stalledIntervalMs,
+      maxStalledCount: MAX_STALLS,
       autorun: false,
     });
     worker.on('error', (err) => this.log(`queue error: ${err.message}`));
