@@ -29,7 +29,7 @@ export async function render(root, [id], signal) {
     <section class="panel"><h2>Ranking</h2><div class="table-wrap" id="ranking"></div><div id="note"></div></section>
     <div class="grid2" style="margin-bottom:1.25rem">
       <section class="panel"><div class="chart-head"><h2>Validation accuracy</h2><span class="legend-note">mean per group, band = ± std over runs</span></div><div class="chart-box"><canvas id="c-valacc" data-testid="chart-valacc"></canvas></div></section>
-      <section class="panel"><div class="chart-head"><h2>Training loss</h2><label class="check"><input type="checkbox" id="show-runs"> individual runs</label></div><div class="chart-box"><canvas id="c-loss" data-testid="chart-loss"></canvas></div></section>
+      <section class="panel"><div class="chart-head"><h2>Training loss</h2><span class="controls"><label class="check"><input type="checkbox" id="log-loss"> log scale</label><label class="check"><input type="checkbox" id="show-runs"> individual runs</label></span></div><div class="chart-box"><canvas id="c-loss" data-testid="chart-loss"></canvas></div></section>
     </div>
     <section class="panel"><h2>Runs</h2><div class="table-wrap" id="runs"></div></section>`;
 
@@ -196,6 +196,11 @@ export async function render(root, [id], signal) {
     void refresh();
   });
   showRuns.addEventListener('change', () => void loadDetails().then(renderCharts));
+  // One strategy far off (e.g. a diverging run) flattens the others on a linear axis.
+  root.querySelector('#log-loss').addEventListener('change', (e) => {
+    lossChart.options.scales.y.type = e.target.checked ? 'logarithmic' : 'linear';
+    lossChart.update();
+  });
   root.querySelector('#retry').addEventListener('click', async () => {
     await api(`/api/sweeps/${encodeURIComponent(id)}/retry`, { method: 'POST', signal });
     await refresh();
