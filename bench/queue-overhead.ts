@@ -1,5 +1,5 @@
 // bench:queue — what the queue adds around training, measured on the built API and real workers
-// over many tiny jobs (1 epoch, 16 px, a handful of images; the training itself is not measured):
+// over many tiny jobs (1 epoch, 32 px, a handful of images; the training itself is not measured):
 //   pickup:  POST /api/experiments sent -> the worker's `running` event (job taken, experiment marked)
 //   finish:  the worker's last `epoch` event -> `succeeded` visible in GET /api/experiments/:id
 // Both are read from the experiment's event stream, whose entry ids carry Redis's clock (same host).
@@ -40,8 +40,12 @@ function report(name: string, values: number[]): string {
 async function main(): Promise<void> {
   const harness = await FleetHarness.create();
   const redis = new Redis(harness.redisUrl);
+  // Ctrl-C or a timeout must not leave the API and workers running.
+  const onSignal = (): void => void harness.teardown().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
-    await writeTinyDataset(path.join(harness.dataRoot, 'tiny'), { size: 16, trainPerClass: 2, valPerClass: 1 });
+    await writeTinyDataset(path.join(harness.dataRoot, 'tiny'), { size: 32, trainPerClass: 2, valPerClass: 1 });
     const apiHandle = await harness.startApi();
     await Promise.all(Array.from({ length: WORKERS }, () => harness.startWorker({ args: ['--backend', BACKEND] })));
     const api = new FleetApi(apiHandle.url);
@@ -49,7 +53,7 @@ async function main(): Promise<void> {
     const finish: number[] = [];
     for (let i = 0; i < JOBS; i++) {
       const postedAt = Date.now();
-      const { id } = await api.post<{ id: string }>('/api/experiments', { dataset: 'tiny', strategy: 'scratch', epochs: 1, batchSize: 2, imageSize: 16, seed: i });
+      const { id } = await api.post<{ id: string }>('/api/experiments', { dataset: 'tiny', strategy: 'scratch', epochs: 1, batchSize: 2, imageSize: 32, seed: i });
       let visibleAt = 0;
       for (;;) {
         const row = await api.get<{ status: string; error: string | null }>(`/api/experiments/${id}`);
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
       if (!running || !lastEpoch) throw new Error(`job ${i}: missing running/epoch events in the stream`);
       pickup.push(running.at - postedAt);
       finish.push(visibleAt - lastEpoch.at);
-      if ((i + 1) % 50 === 0) process.stdout.write(`${i + 1}/${JOBS} jobs\n`);
+      if ((i + 1) % 50 === 0) process.stdout.write(`${i + 1}/${JOBS} jobs; ${report('pickup', pickup)}; ${report('finish', finish)}\n`);
     }
     process.stdout.write(`queue overhead over ${JOBS} tiny jobs, ${WORKERS} worker(s), backend ${BACKEND}\n`);
     process.stdout.write(`${report('POST -> worker started', pickup)}\n`);

@@ -19,6 +19,10 @@ const BACKEND = process.env.WORKER_BACKEND ?? 'wasm';
 
 async function throughput(n: number): Promise<number> {
   const harness = await FleetHarness.create();
+  // Ctrl-C or a timeout must not leave the API and workers running.
+  const onSignal = (): void => void harness.teardown().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await writeTinyDataset(path.join(harness.dataRoot, 'tiny'), { size: IMAGE_SIZE, trainPerClass: 8, valPerClass: 4 });
     const apiHandle = await harness.startApi();
@@ -44,6 +48,8 @@ async function throughput(n: number): Promise<number> {
     process.stdout.write(`N=${n}: ${JOBS} jobs in ${seconds.toFixed(1)} s = ${jobsPerSecond.toFixed(3)} jobs/s\n`);
     return jobsPerSecond;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await harness.teardown();
   }
 }

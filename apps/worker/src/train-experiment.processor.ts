@@ -97,7 +97,8 @@ export class TrainExperimentProcessor {
     const child = this.acquireChild();
     const backend = await child.start().catch(async (err: unknown) => {
       this.reserved.delete(child);
-      throw err;
+      // A training process that cannot start fails the attempt like a crash does (retried, then failed).
+      throw await this.failed(job, experimentId, err);
     });
     const started = await runs.markRunning(experimentId, { workerId: this.options.workerId, backend: backend.name, backendInfo: backend.info });
     if (!started) {
