@@ -84,7 +84,7 @@ describe('rate limit, workers', () => {
 describe('health with Redis down', () => {
   let ctx: ApiTestContext;
   beforeAll(async () => {
-    ctx = await startApi({ redisUrl: 'redis://127.0.0.1:1' });
+    ctx = await startApi({ redisUrl: 'redis://127.0.0.1:1' }, { enqueueTimeoutMs: 500 });
   });
   afterAll(async () => {
     await ctx.close();
@@ -94,5 +94,20 @@ describe('health with Redis down', () => {
     const res = await request(ctx.server).get('/health');
     expect(res.status).toBe(503);
     expect(res.body).toEqual({ status: 'degraded', postgres: 'up', redis: 'down' });
+  });
+
+  it('a submit that cannot be enqueued is a 503 and the stored row is marked failed, not left queued', async () => {
+    const res = await request(ctx.server).post('/api/experiments').send({ dataset: ctx.dataset, strategy: 'scratch' });
+    expect(res.status).toBe(503);
+    expect(res.body.message).toContain('could not enqueue');
+    const rows = await ctx.prisma.experiment.findMany({ where: { dataset: ctx.dataset } });
+    expect(rows.map((r) => [r.status, r.error?.startsWith('could not enqueue')])).toEqual([['failed', true]]);
+  });
+
+  it('a sweep that cannot be enqueued is a 503 and leaves nothing stored', async () => {
+    const before = await ctx.countExperiments();
+    const res = await request(ctx.server).post('/api/sweeps').send({ base: { dataset: ctx.dataset, strategy: 'scratch' }, grid: { seed: [0, 1, 2] } });
+    expect(res.status).toBe(503);
+    expect(await ctx.countExperiments()).toBe(before);
   });
 });

@@ -55,6 +55,26 @@ describe('API experiments', () => {
     expect(again.body.message).toContain('already cancelled');
   });
 
+  it('cancels a running experiment by telling its worker on the cancel channel; metrics so far are kept', async () => {
+    const created = await request(ctx.server).post('/api/experiments').send({ dataset: ctx.dataset, strategy: 'scratch', epochs: 5 });
+    const id = created.body.id as string;
+    await ctx.prisma.experiment.update({ where: { id }, data: { status: 'running', startedAt: new Date(), epochsDone: 1 } });
+    await ctx.prisma.epochMetric.create({ data: { experimentId: id, epoch: 1, trainLoss: 1, trainAcc: 0.5, valLoss: 1, valAcc: 0.5, lrs: [0.001], seconds: 1, imagesPerSec: 1, trainableParams: 1, backboneDrift: 0, bnStatsDrift: 0 } });
+    const subscriber = ctx.redis.duplicate();
+    const heard = new Promise<string>((resolve) => subscriber.on('message', (_channel: string, message: string) => resolve(message)));
+    await subscriber.subscribe(`${ctx.config.queuePrefix}:cancel`);
+    try {
+      const res = await request(ctx.server).post(`/api/experiments/${id}/cancel`);
+      expect(res.status).toBe(200);
+      expect(await heard).toBe(id);
+      const detail = await request(ctx.server).get(`/api/experiments/${id}`);
+      expect(detail.body).toMatchObject({ status: 'cancelled', epochsDone: 1 });
+      expect(detail.body.epochs).toHaveLength(1);
+    } finally {
+      await subscriber.quit();
+    }
+  });
+
   it('refuses to cancel a finished experiment with 409 and the reason', async () => {
     const created = await request(ctx.server).post('/api/experiments').send({ dataset: ctx.dataset, strategy: 'scratch' });
     const id = created.body.id as string;

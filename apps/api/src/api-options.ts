@@ -24,6 +24,8 @@ export interface ApiOptions {
   workerLiveMs: number;
   /** Mount the dashboard (static pages + Bull Board). Default true */
   dashboard: boolean;
+  /** A queue operation (enqueue, job removal) not confirmed by Redis within this long fails (BullMQ itself waits for Redis forever). Default 5000 ms */
+  enqueueTimeoutMs: number;
 }
 
 export const DEFAULT_API_OPTIONS: ApiOptions = {
@@ -33,6 +35,7 @@ export const DEFAULT_API_OPTIONS: ApiOptions = {
   sseBlockMs: 15_000,
   workerLiveMs: 30_000,
   dashboard: true,
+  enqueueTimeoutMs: 5000,
 };
 
 export type { FleetConfig };

@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { LogLevel } from '@nestjs/common';
 import { DEFAULT_API_OPTIONS, type ApiOptions, type FleetConfig } from './api-options.js';
 import { AppModule } from './app.module.js';
-import { rejectDeepJson } from './common/json-depth.js';
+import { checkJsonBody } from './common/json-depth.js';
 
 export interface CreateAppOptions extends Partial<ApiOptions> {
   /** Nest log levels. Default: error, warn, log */
@@ -18,7 +18,7 @@ export async function createApp(config: FleetConfig, options: CreateAppOptions =
   const apiOptions: ApiOptions = { ...DEFAULT_API_OPTIONS, ...overrides };
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, apiOptions), { bodyParser: false, logger });
   app.useBodyParser('json', { limit: apiOptions.bodyLimit });
-  app.use(rejectDeepJson(apiOptions.maxJsonDepth));
+  app.use(checkJsonBody(apiOptions.maxJsonDepth));
   app.set('trust proxy', false);
   app.enableShutdownHooks();
 

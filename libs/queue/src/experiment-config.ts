@@ -43,6 +43,7 @@ export const EXPERIMENT_CONFIG_FIELDS = [
   'seed',
 ] as const satisfies readonly (keyof ExperimentConfigData)[];
 export type ExperimentConfigField = (typeof EXPERIMENT_CONFIG_FIELDS)[number];
+const CONFIG_FIELD_SET: ReadonlySet<string> = new Set(EXPERIMENT_CONFIG_FIELDS);
 
 /**
  * A complete experiment configuration with its validation rules. Ranges are what makes sense for
@@ -82,25 +83,25 @@ export class ExperimentConfig implements ExperimentConfigData {
   batchSize!: number;
 
   @ApiProperty({ minimum: 0, exclusiveMinimum: true, maximum: 10, default: TRAIN_DEFAULTS.lr, description: 'fc learning rate (and the backbone one for scratch/finetune)' })
-  @IsNumber(finite)
+  @IsNumber(finite, { message: '$property must be a finite number' })
   @Min(Number.MIN_VALUE, { message: 'lr must be greater than 0' })
   @Max(10)
   lr!: number;
 
   @ApiProperty({ minimum: 0, maximum: 1, default: TRAIN_DEFAULTS.lrFactor, description: 'group-lr: backbone lr = lrFactor x lr' })
-  @IsNumber(finite)
+  @IsNumber(finite, { message: '$property must be a finite number' })
   @Min(0)
   @Max(1)
   lrFactor!: number;
 
   @ApiProperty({ minimum: 0, maximum: 1, exclusiveMaximum: true, default: TRAIN_DEFAULTS.momentum })
-  @IsNumber(finite)
+  @IsNumber(finite, { message: '$property must be a finite number' })
   @Min(0)
   @Max(1 - Number.EPSILON, { message: 'momentum must be less than 1' })
   momentum!: number;
 
   @ApiProperty({ minimum: 0, maximum: 1, default: TRAIN_DEFAULTS.weightDecay })
-  @IsNumber(finite)
+  @IsNumber(finite, { message: '$property must be a finite number' })
   @Min(0)
   @Max(1)
   weightDecay!: number;
@@ -112,7 +113,7 @@ export class ExperimentConfig implements ExperimentConfigData {
   stepSize!: number;
 
   @ApiProperty({ minimum: 0, exclusiveMinimum: true, maximum: 1, default: TRAIN_DEFAULTS.gamma, description: 'StepLR factor' })
-  @IsNumber(finite)
+  @IsNumber(finite, { message: '$property must be a finite number' })
   @Min(Number.MIN_VALUE, { message: 'gamma must be greater than 0' })
   @Max(1)
   gamma!: number;
@@ -130,10 +131,15 @@ export class ExperimentConfig implements ExperimentConfigData {
   seed!: number;
 }
 
+/** Assignment would run the "__proto__" setter for such a key; a defined property stays a plain (rejected) field. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** The configuration with TRAIN_DEFAULTS filled in for every hyper-parameter left out. */
 export function applyExperimentDefaults<T extends Partial<ExperimentConfigData>>(input: T): T & Omit<ExperimentConfigData, 'dataset' | 'strategy'> {
   const out: Record<string, unknown> = { ...TRAIN_DEFAULTS };
-  for (const [key, value] of Object.entries(input)) if (value !== undefined) out[key] = value;
+  for (const [key, value] of Object.entries(input)) if (value !== undefined) setOwn(out, key, value);
   return out as T & Omit<ExperimentConfigData, 'dataset' | 'strategy'>;
 }
 
@@ -142,7 +148,7 @@ export function pickExperimentConfig(source: Partial<Record<ExperimentConfigFiel
   const out: Record<string, unknown> = {};
   for (const field of EXPERIMENT_CONFIG_FIELDS) {
     const value = source[field];
-    if (value !== undefined && value !== null) out[field] = value;
+    if (value !== undefined && value !== null) setOwn(out, field, value);
   }
   return out as unknown as ExperimentConfigData;
 }
@@ -186,6 +192,12 @@ export function validateExperimentConfig(raw: unknown): FieldError[] {
   // of its cost (a 1000-cell sweep validates every cell). defineProperty, not assignment, so a
   // "__proto__" key stays a (rejected) own field instead of changing the prototype.
   const instance = new ExperimentConfig();
-  for (const [key, value] of Object.entries(raw)) Object.defineProperty(instance, key, { value, enumerable: true, writable: true, configurable: true });
-  return flattenValidationErrors(validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }));
+  for (const [key, value] of Object.entries(raw)) setOwn(instance as unknown as Record<string, unknown>, key, value);
+  // class-validator's own whitelist looks names up in a plain object, so "__proto__" and
+  // "constructor" slip through it: unknown fields are found here instead.
+  const unknown: FieldError[] = Object.keys(raw)
+    .filter((key) => !CONFIG_FIELD_SET.has(key))
+    .map((field) => ({ field, reason: `property ${field} should not exist` }));
+  const known = flattenValidationErrors(validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }));
+  return [...unknown, ...known.filter((e) => CONFIG_FIELD_SET.has(e.field))];
 }

@@ -5,7 +5,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DEFAULT_TRAIN_JOB_OPTIONS, JobName, QueueName, cancelChannel, cancelledKey, type TrainJobData, type TrainJobResult } from '@fleet/queue';
-import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
+import { API_OPTIONS, FLEET_CONFIG, type ApiOptions, type FleetConfig } from '../api-options.js';
 import { MAX_PRIORITY } from '../experiments/dto/experiment-input.dto.js';
 import { REDIS, closeRedis, createRedis } from '../redis/redis.provider.js';
 
@@ -34,6 +34,7 @@ export class QueueService implements OnApplicationShutdown {
   constructor(
     @Inject(FLEET_CONFIG) private readonly config: FleetConfig,
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(API_OPTIONS) private readonly options: ApiOptions,
   ) {
     this.connection = createRedis(config.redisUrl, new Logger('QueueRedis'));
     this.queue = new Queue<TrainJobData, TrainJobResult, JobName>(QueueName.Train, { connection: this.connection, prefix: config.queuePrefix });
@@ -41,16 +42,35 @@ export class QueueService implements OnApplicationShutdown {
     this.queue.on('error', () => undefined);
   }
 
-  /** Adds all jobs in one round trip (BullMQ addBulk runs as one MULTI). */
+  /**
+   * Adds all jobs in one round trip (BullMQ addBulk runs as one MULTI). Rejects after
+   * enqueueTimeoutMs (ApiOptions) while Redis is away; should the add still land later, the workers drop it,
+   * because the caller marks the row failed (or deletes it) and workers only start queued rows.
+   */
   async enqueue(items: EnqueueItem[]): Promise<void> {
     if (items.length === 0) return;
-    await this.queue.addBulk(
+    const added = this.queue.addBulk(
       items.map((item) => ({
         name: JobName.TrainExperiment,
         data: item.data,
         opts: { ...DEFAULT_TRAIN_JOB_OPTIONS, jobId: item.data.experimentId, priority: toBullPriority(item.priority) },
       })),
     );
+    await this.withTimeout(added, 'enqueue');
+  }
+
+  /** BullMQ waits for Redis forever; a request must not. */
+  private async withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+    work.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not confirm the ${what} within ${this.options.enqueueTimeoutMs} ms`)), this.options.enqueueTimeoutMs);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -60,7 +80,7 @@ export class QueueService implements OnApplicationShutdown {
   async cancel(experimentId: string): Promise<void> {
     await this.redis.set(cancelledKey(this.config.queuePrefix, experimentId), '1', 'EX', CANCEL_FLAG_TTL_S);
     // remove() leaves a job a worker holds the lock of (it returns 0); the flag and the message cover that one.
-    await this.queue.remove(experimentId);
+    await this.withTimeout(this.queue.remove(experimentId), 'job removal');
     await this.redis.publish(cancelChannel(this.config.queuePrefix), experimentId);
   }
 
@@ -71,8 +91,8 @@ export class QueueService implements OnApplicationShutdown {
   async removeJobs(experimentIds: string[]): Promise<string[]> {
     const busy: string[] = [];
     for (const id of experimentIds) {
-      await this.queue.remove(id);
-      if (await this.queue.getJob(id)) busy.push(id);
+      await this.withTimeout(this.queue.remove(id), 'job removal');
+      if (await this.withTimeout(this.queue.getJob(id), 'job lookup')) busy.push(id);
     }
     return busy;
   }
@@ -83,7 +103,7 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.connection.status === 'ready') await this.queue.close();
+    await this.queue.close();
     await closeRedis(this.connection);
   }
 }

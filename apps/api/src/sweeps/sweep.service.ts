@@ -1,7 +1,8 @@
 // Sweeps: expand a grid over a base configuration, validate every cell before anything is stored,
 // store sweep + experiments in one transaction, enqueue them with one addBulk.
-// Enqueue failure policy: the sweep and its experiments are deleted again (and any job that did
-// get in is removed), so a failed submit leaves nothing behind; the client gets a 503.
+// Enqueue failure policy: the sweep and its experiments are deleted again, so a failed submit
+// leaves nothing behind; the client gets a 503. addBulk is one MULTI, so no job got in, except when
+// Redis answered after our timeout: such jobs find no row and the workers drop them.
 import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EXPERIMENT_CONFIG_FIELDS, applyExperimentDefaults, validateExperimentConfig, type ExperimentConfigData, type FieldError } from '@fleet/queue';
@@ -82,7 +83,6 @@ export class SweepService {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.logger.error(`sweep ${sweepId}: could not enqueue ${planned.length} runs: ${reason}; deleting it`);
-      await this.queue.removeJobs(planned.map((e) => e.id)).catch(() => undefined);
       await this.sweeps.delete(sweepId);
       throw new ServiceUnavailableException(`could not enqueue the sweep (nothing was stored): ${reason}`);
     }
