@@ -114,6 +114,8 @@ export class TrainExperimentProcessor {
     this.running.set(experimentId, entry);
     this.options.onRunningChanged?.();
     if (this.shuttingDown) entry.stop = 'shutdown';
+    // A cancel published between the first check and now reached no running entry: the key did.
+    if ((await this.options.redis.exists(cancelledKey(config.queuePrefix, experimentId)).catch(() => 0)) === 1) entry.stop ??= 'cancel';
     let summary = idle;
     let lastProgressAt = 0;
     let firstBatchLogged = false;
