@@ -20,6 +20,7 @@ export class ResNet18 {
   readonly bns = new Map<string, BatchNormState>();
   fcWeight: tf.Variable<tf.Rank.R2>;
   fcBias: tf.Variable<tf.Rank.R1>;
+  private readonly foldCache = new Map<string, { sources: object[]; filter: tf.Tensor4D; bias: tf.Tensor1D }>();
 
   /** Zero-filled model of the right shapes; fill it with initScratch or loadStateDict. */
   constructor(numClasses: number) {
@@ -139,6 +140,8 @@ export class ResNet18 {
   }
 
   dispose(): void {
+    for (const f of this.foldCache.values()) tf.dispose([f.filter, f.bias]);
+    this.foldCache.clear();
     tf.dispose([...this.convs.values(), ...this.headVariables(), ...[...this.bns.values()].flatMap((b) => [b.weight, b.bias, b.runningMean, b.runningVar])]);
   }
 
@@ -149,14 +152,31 @@ export class ResNet18 {
     if (mode === 'eval') {
       // Eval BatchNorm is affine per channel: fold it into the filter and a bias so conv + BN
       // (+ ReLU) is one fused kernel instead of three full passes over the activations.
-      return tf.tidy(() => {
-        const scale = tf.mul(bn.weight, tf.rsqrt(tf.add(bn.runningVar, BN_EPS)));
-        const shift = tf.sub(bn.bias, tf.mul(bn.runningMean, scale));
-        return tf.fused.conv2d({ x, filter: tf.mul(w, scale) as tf.Tensor4D, strides: c.stride, pad, bias: shift, activation: relu ? 'relu' : 'linear' });
-      });
+      const { filter, bias } = this.folded(c.name, w, bn);
+      return tf.fused.conv2d({ x, filter, strides: c.stride, pad, bias, activation: relu ? 'relu' : 'linear' });
     }
     const y = batchNormTrain(tf.conv2d(x, w, c.stride, pad), bn);
     return relu ? tf.relu(y) : y;
+  }
+
+  /**
+   * The eval-mode folded filter and bias of one conv+BN, cached while none of the five source
+   * variables changed. Variable.assign swaps a variable's dataId, so comparing dataIds detects any
+   * update (optimizer step, BN statistics, load) without bookkeeping elsewhere; reusing the same
+   * filter tensor also lets XNNPACK reuse its packed weights across val batches.
+   */
+  private folded(name: string, w: tf.Variable, bn: BatchNormState): { filter: tf.Tensor4D; bias: tf.Tensor1D } {
+    const sources = [w, bn.weight, bn.bias, bn.runningMean, bn.runningVar].map((v) => v.dataId);
+    const hit = this.foldCache.get(name);
+    if (hit && hit.sources.every((id, i) => id === sources[i])) return hit;
+    if (hit) tf.dispose([hit.filter, hit.bias]);
+    const [filter, bias] = tf.tidy(() => {
+      const scale = tf.mul(bn.weight, tf.rsqrt(tf.add(bn.runningVar, BN_EPS)));
+      return [tf.mul(w, scale) as tf.Tensor4D, tf.sub(bn.bias, tf.mul(bn.runningMean, scale)) as tf.Tensor1D];
+    });
+    const entry = { sources, filter: tf.keep(filter), bias: tf.keep(bias) };
+    this.foldCache.set(name, entry);
+    return entry;
   }
 
   private convBnRelu(x: tf.Tensor4D, c: ConvSpec, b: BnSpec, mode: ForwardMode, relu: boolean): tf.Tensor4D {
