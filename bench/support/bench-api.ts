@@ -48,7 +48,7 @@ export async function startBenchApi(options: StartBenchApiOptions): Promise<Benc
       DATA_ROOT: dataRoot,
       WEIGHTS_ROOT: weightsRoot,
       ARTIFACTS_DIR: path.join(root, 'artifacts'),
-      RATE_LIMIT_DISABLED: '1',
+      RATE_LIMIT: 'off',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
