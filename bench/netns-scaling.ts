@@ -2,14 +2,14 @@
 // show nothing assumes one host. Builds, on this machine only, a "hub" network namespace that runs
 // a private Redis and Postgres on a bridge (10.213.0.1/24) and N worker namespaces joined to it by
 // veth pairs (10.213.0.11, .12, ...). The range exists only inside these namespaces: nothing is
-// added to the machine's own network. Runs the same N equal jobs twice — N workers beside Redis and
-// Postgres on the hub's loopback (single host), then one worker per namespace — and reports the
-// throughput of both, their ratio, and the client addresses Redis and Postgres saw. Everything is
+// added to the machine's own network. Runs the same N equal jobs in alternating phases (ABBA): A, N
+// workers beside Redis and Postgres on the hub's loopback (single host); B, one worker per
+// namespace. Reports the throughput of both, their ratio, and the client addresses Redis and Postgres saw. Everything is
 // torn down at the end, on Ctrl-C, and after BENCH_TIMEOUT_MS. Needs root and iproute2 (`ip`).
 //
 // Jobs: freeze runs (generated ResNet18 weights, tiny dataset): equal, CPU-bound, seconds each.
 // Env: BENCH_WORKERS (N, default 2), BENCH_JOBS (default 8), BENCH_EPOCHS (2), BENCH_IMAGE_SIZE (32),
-// BENCH_TIMEOUT_MS (900000), WORKER_BACKEND (wasm).
+// BENCH_ORDER (ABBA: A single host, B namespaces), BENCH_TIMEOUT_MS (900000), WORKER_BACKEND (wasm).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +29,8 @@ const JOBS = intEnv('BENCH_JOBS', 8);
 const EPOCHS = intEnv('BENCH_EPOCHS', 2);
 const IMAGE_SIZE = intEnv('BENCH_IMAGE_SIZE', 32);
 const TIMEOUT_MS = intEnv('BENCH_TIMEOUT_MS', 900_000);
+/** A = single host, B = network namespaces. */
+const ORDER = (process.env.BENCH_ORDER ?? 'ABBA').split('').filter((c): c is 'A' | 'B' => c === 'A' || c === 'B');
 const SUBNET = '10.213.0';
 const HUB_ADDR = `${SUBNET}.1`;
 const WORKER_ENTRY = path.resolve('dist/apps/worker/src/main.js');
@@ -280,17 +282,25 @@ async function main(): Promise<number> {
     services = { redis, postgres, db, dataRoot, artifacts: path.join(tmp, 'artifacts') };
     log(`${N} worker(s), ${JOBS} equal jobs (freeze, ${EPOCHS} epochs, ${IMAGE_SIZE}px, 16+8 images) per phase`);
 
-    const single = await runPhase('single host', services, topology.workers.map((_, i) => ({ wrap, host: '127.0.0.1', label: `w${i + 1}` })), deadline);
-    const spread = await runPhase('network namespaces', services, topology.workers.map((w, i) => ({ wrap: topology.exec(w.ns), host: HUB_ADDR, label: `w${i + 1}` })), deadline);
-
-    for (const r of [single, spread]) {
+    const singleSpecs = topology.workers.map((_, i) => ({ wrap, host: '127.0.0.1', label: `w${i + 1}` }));
+    const spreadSpecs = topology.workers.map((w, i) => ({ wrap: topology.exec(w.ns), host: HUB_ADDR, label: `w${i + 1}` }));
+    // ABBA order: a load that drifts during the run (other users of the machine) weighs on both kinds alike.
+    const results: PhaseResult[] = [];
+    for (const kind of ORDER) results.push(await runPhase(kind === 'A' ? 'single host' : 'network namespaces', services, kind === 'A' ? singleSpecs : spreadSpecs, deadline));
+    for (const r of results) {
       log(`${r.name.padEnd(20)} ${r.seconds.toFixed(1).padStart(6)} s  ${r.jobsPerMin.toFixed(1).padStart(6)} jobs/min  jobs per worker ${Object.values(r.perWorker).join('/')}  Redis clients from ${r.redisClients.join(', ') || '-'}  Postgres clients from ${r.pgClients.join(', ') || '-'}`);
     }
-    const ratio = spread.jobsPerMin / single.jobsPerMin;
-    log(`throughput ratio namespaces / single host: ${ratio.toFixed(3)}`);
-    const missing = topology.workers.filter((w) => !spread.redisClients.includes(w.addr));
-    if (missing.length > 0) throw new Error(`Redis saw no connection from ${missing.map((w) => w.addr).join(', ')}`);
-    if (Object.keys(spread.perWorker).length < Math.min(N, JOBS)) log(`note: only ${Object.keys(spread.perWorker).length} of ${N} namespaced workers took measured jobs`);
+    const rate = (name: string): number => {
+      const of = results.filter((r) => r.name === name);
+      return (of.length * JOBS * 60) / of.reduce((sum, r) => sum + r.seconds, 0);
+    };
+    const single = rate('single host');
+    const spread = rate('network namespaces');
+    log(`throughput: single host ${single.toFixed(1)} jobs/min, network namespaces ${spread.toFixed(1)} jobs/min, ratio namespaces / single host ${(spread / single).toFixed(3)}`);
+    for (const r of results.filter((x) => x.name === 'network namespaces')) {
+      const missing = topology.workers.filter((w) => !r.redisClients.includes(w.addr) || !r.pgClients.includes(w.addr));
+      if (missing.length > 0) throw new Error(`Redis/Postgres saw no connection from ${missing.map((w) => w.addr).join(', ')}`);
+    }
     return 0;
   } finally {
     clearTimeout(timer);
