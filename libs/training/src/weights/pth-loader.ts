@@ -85,9 +85,37 @@ export function decodeStateDict(buf: Uint8Array, file: string): StateDict {
   const parsed = parsePth(buf, file);
   const out: StateDict = new Map();
   for (const { key, ref, storage } of parsed.tensors) {
+    assertViewInsideStorage(key, ref, storage, file);
     out.set(key, { shape: ref.size, dtype: storage.dtype, data: materialise(ref, storage) });
   }
   return out;
+}
+
+/**
+ * A tensor's (offset, sizes, strides) must address only elements of its storage: a corrupt file
+ * can claim any view, and materialise() must never read outside the storage's bytes.
+ */
+function assertViewInsideStorage(key: string, ref: PyTensorRef, storage: StorageRef, file: string): void {
+  const available = (storage.bytes?.length ?? 0) / ELEMENT_SIZE[storage.dtype]!;
+  const numel = ref.size.reduce((a, b) => a * b, 1);
+  if (numel === 0) return;
+  let last = ref.storageOffset;
+  const ok =
+    Number.isSafeInteger(ref.storageOffset) &&
+    ref.storageOffset >= 0 &&
+    ref.size.length === ref.stride.length &&
+    ref.size.every((n, d) => {
+      const stride = ref.stride[d]!;
+      if (!Number.isSafeInteger(n) || n < 0 || !Number.isSafeInteger(stride) || stride < 0) return false;
+      last += (n - 1) * stride;
+      return true;
+    });
+  if (!ok || last >= available) {
+    throw new WeightsError(
+      file,
+      `tensor ${key} (shape [${ref.size.join(', ')}], stride [${ref.stride.join(', ')}], offset ${ref.storageOffset}) reaches outside its storage of ${available} elements`,
+    );
+  }
 }
 
 /** Format, keys, shapes and dtypes of a weights file, without converting tensor data. */
