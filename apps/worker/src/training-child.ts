@@ -3,11 +3,8 @@
 // one trainRun at a time. It exists because tfjs compute is synchronous: on the worker's own event
 // loop it would stop BullMQ's lock renewal and the job would be declared stalled and run twice.
 // It must never outlive the worker: it exits when the IPC channel closes or its parent changes.
+import { EngineCache, initBackend, readCheckpoint, trainRun, type BackendPreference, type TrainStartInfo } from '@fleet/training';
 import type { EpochMetrics } from '@fleet/training/contracts.js';
-import { initBackend, type BackendPreference } from '@fleet/training/backend/init-backend.js';
-import { readCheckpoint } from '@fleet/training/checkpoint/checkpoint.js';
-import { EngineCache } from '@fleet/training/train/engine-cache.js';
-import { trainRun, type TrainStartInfo } from '@fleet/training/train/train-run.js';
 import { classifyFailure } from './failure-kind.js';
 import { isParentMessage, type ChildMessage, type ParentMessage, type RunSpec } from './training-ipc.js';
 
