@@ -4,10 +4,10 @@
 // half-finished sweep compares what is done.
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { EXPERIMENT_CONFIG_FIELDS, type ExperimentConfigField } from '@fleet/queue';
-import { SweepRepository, type CompareRun } from '@fleet/persistence';
+import { SweepRepository, groupKey, type CompareEpochStats, type CompareRun, type SampleStats } from '@fleet/persistence';
 import { FieldValidationException } from '../common/field-errors.js';
 import type { CompareDto, CompareGroupDto, CompareRunDto, CurveDto } from './dto/sweep.response.js';
-import { mean, sampleStd, welchTTest } from './statistics.js';
+import { welchTTestFromSummary, type SampleSummary } from './statistics.js';
 
 /** Below this many runs per group a comparison is anecdotal. */
 const MIN_RUNS = 3;
@@ -17,44 +17,33 @@ function orNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-function curves(runs: CompareRun[]): CurveDto {
-  const byEpoch = new Map<number, { valAcc: number[]; trainLoss: number[] }>();
-  for (const run of runs) {
-    for (const e of run.epochs) {
-      const slot = byEpoch.get(e.epoch) ?? { valAcc: [], trainLoss: [] };
-      slot.valAcc.push(e.valAcc);
-      slot.trainLoss.push(e.trainLoss);
-      byEpoch.set(e.epoch, slot);
-    }
-  }
-  const epochs = [...byEpoch.keys()].sort((a, b) => a - b);
-  const std = (xs: number[]): number => (xs.length < 2 ? 0 : sampleStd(xs));
-  const at = (e: number) => byEpoch.get(e) ?? { valAcc: [], trainLoss: [] };
+// The aggregation (per group and per epoch) is done by Postgres in SweepRepository.compare: the
+// 25 rows per run of a 1000-run sweep never reach the API.
+function curves(epochs: readonly CompareEpochStats[]): CurveDto {
   return {
-    epochs,
-    valAccMean: epochs.map((e) => mean(at(e).valAcc)),
-    valAccStd: epochs.map((e) => std(at(e).valAcc)),
-    trainLossMean: epochs.map((e) => mean(at(e).trainLoss)),
-    trainLossStd: epochs.map((e) => std(at(e).trainLoss)),
-    n: epochs.map((e) => at(e).valAcc.length),
+    epochs: epochs.map((e) => e.epoch),
+    valAccMean: epochs.map((e) => e.valAccMean),
+    valAccStd: epochs.map((e) => e.valAccStd ?? 0),
+    trainLossMean: epochs.map((e) => e.trainLossMean),
+    trainLossStd: epochs.map((e) => e.trainLossStd ?? 0),
+    n: epochs.map((e) => e.n),
   };
 }
 
 function toRunDto(run: CompareRun): CompareRunDto {
   return {
     id: run.id,
-    seed: run.config.seed,
+    seed: run.seed,
     status: run.status,
     gridValues: run.gridValues ?? {},
     bestValAcc: run.bestValAcc,
     bestEpoch: run.bestEpoch,
-    meanEpochSeconds: run.epochs.length > 0 ? mean(run.epochs.map((e) => e.seconds)) : null,
+    meanEpochSeconds: run.meanEpochSeconds,
   };
 }
 
-function groupValue(run: CompareRun, field: ExperimentConfigField): string | number | null {
-  const v = run.config[field];
-  return v === undefined ? null : v;
+function summary(s: SampleStats): SampleSummary | null {
+  return s.mean === null || s.variance === null ? null : { n: s.n, mean: s.mean, variance: s.variance };
 }
 
 @Injectable()
@@ -66,46 +55,53 @@ export class CompareService {
       throw FieldValidationException.of('groupBy', `groupBy must be one of: ${EXPERIMENT_CONFIG_FIELDS.join(', ')}`);
     }
     const field = groupBy as ExperimentConfigField;
-    const runs = await this.sweeps.findForCompare(sweepId);
-    if (!runs) throw new NotFoundException(`sweep ${sweepId} not found`);
+    const comparison = await this.sweeps.compare(sweepId, field);
+    if (!comparison) throw new NotFoundException(`sweep ${sweepId} not found`);
 
+    // Groups in order of their first run, so that the stable sort below keeps the old tie order.
     const groups = new Map<string, { value: string | number | null; runs: CompareRun[] }>();
-    for (const run of runs) {
-      const value = groupValue(run, field);
-      const key = JSON.stringify(value);
-      const g = groups.get(key) ?? { value, runs: [] };
+    for (const run of comparison.runs) {
+      const key = groupKey(run.groupValue);
+      const g = groups.get(key) ?? { value: run.groupValue, runs: [] };
       g.runs.push(run);
       groups.set(key, g);
     }
 
-    const summaries = [...groups.values()].map((g) => {
-      const done = g.runs.filter((r) => r.status === 'succeeded' && r.bestValAcc !== null);
-      const accs = done.map((r) => r.bestValAcc as number);
-      const best = done.reduce<CompareRun | null>((b, r) => (b === null || (r.bestValAcc as number) > (b.bestValAcc as number) ? r : b), null);
-      const seconds = done.flatMap((r) => r.epochs.map((e) => e.seconds));
+    const summaries = [...groups.entries()].map(([key, g]) => {
+      const stats = comparison.groups.get(key);
+      const acc: SampleStats = stats?.bestValAcc ?? { n: 0, mean: null, variance: null };
+      const epochs = stats?.epochs ?? [];
+      const best = g.runs.reduce<CompareRun | null>(
+        (b, r) => (r.status !== 'succeeded' || r.bestValAcc === null || (b !== null && r.bestValAcc <= (b.bestValAcc as number)) ? b : r),
+        null,
+      );
+      const epochCount = epochs.reduce((n, e) => n + e.n, 0);
+      const secondsSum = epochs.reduce((s, e) => s + e.secondsSum, 0);
       return {
         value: g.value,
-        accs,
-        n: accs.length,
-        meanBestValAcc: accs.length > 0 ? mean(accs) : null,
-        stdBestValAcc: accs.length >= 2 ? sampleStd(accs) : null,
+        acc,
+        n: acc.n,
+        meanBestValAcc: acc.n > 0 ? acc.mean : null,
+        stdBestValAcc: acc.n >= 2 && acc.variance !== null ? Math.sqrt(acc.variance) : null,
         bestRun: best ? toRunDto(best) : null,
-        meanEpochSeconds: seconds.length > 0 ? mean(seconds) : null,
+        meanEpochSeconds: epochCount > 0 ? secondsSum / epochCount : null,
         runs: g.runs.map(toRunDto),
-        curves: curves(done),
+        curves: curves(epochs),
       };
     });
     // Best mean first; groups with nothing finished last; ties keep a stable order by value.
     summaries.sort((a, b) => (b.meanBestValAcc ?? -Infinity) - (a.meanBestValAcc ?? -Infinity) || String(a.value).localeCompare(String(b.value)));
     const top = summaries[0];
+    const topSummary = top ? summary(top.acc) : null;
 
     const warnings: string[] = [];
     const out: CompareGroupDto[] = summaries.map((s, i) => {
-      const test = i === 0 || !top ? null : welchTTest(top.accs, s.accs);
+      const other = summary(s.acc);
+      const test = i === 0 || !topSummary || !other ? null : welchTTestFromSummary(topSummary, other);
       const pValue = test ? orNull(test.p) : null;
       if (s.n > 0 && s.n < MIN_RUNS) warnings.push(`${groupBy}=${String(s.value)} has n=${s.n} < ${MIN_RUNS} finished runs`);
       if (pValue !== null && pValue > ALPHA) warnings.push(`${groupBy}=${String(s.value)} vs ${String(top?.value)}: p=${pValue.toPrecision(2)} > ${ALPHA}`);
-      const { accs: _accs, ...rest } = s;
+      const { acc: _acc, ...rest } = s;
       return { rank: i + 1, ...rest, pValue };
     });
     const note =

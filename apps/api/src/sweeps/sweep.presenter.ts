@@ -11,7 +11,7 @@ export function toSweepDetailDto(s: SweepWithRuns): SweepDetailDto {
     ...toSweepSummaryDto(s),
     runs: s.runs.map((r) => ({
       id: r.id,
-      strategy: r.config.strategy,
+      strategy: r.strategy,
       gridValues: r.gridValues ?? {},
       status: r.status,
       epochsDone: r.epochsDone,

@@ -112,7 +112,7 @@ export class SweepService {
    * run that has not stopped yet) is skipped rather than lost. Finished runs never rerun.
    */
   async retry(id: string): Promise<RetryResult> {
-    await this.get(id);
+    if (!(await this.sweeps.exists(id))) throw new NotFoundException(`sweep ${id} not found`);
     const candidates = await this.experimentRepo.listRetryable(id);
     const busy = new Set(await this.queue.removeJobs(candidates));
     const records = await this.experimentRepo.requeue(candidates.filter((c) => !busy.has(c)));
