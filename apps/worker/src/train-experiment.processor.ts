@@ -180,6 +180,10 @@ export class TrainExperimentProcessor {
         this.log(`job ${job.id}: clean-up after the last epoch failed (the experiment is complete): ${err instanceof Error ? err.message : String(err)}`);
         return summary;
       }
+      if (err instanceof TrainingRunError && err.failure.kind === 'retryable') {
+        this.log(`job ${job.id}: restarting training process ${child.pid ?? ''} after an engine failure`);
+        await child.recycle();
+      }
       throw await this.failed(job, experimentId, err);
     } finally {
       this.running.delete(experimentId);

@@ -142,9 +142,21 @@ export class TrainingChildHost {
     if (this.pending) this.post({ type: 'cancel', runId: this.pending.runId });
   }
 
-  /** Stops the child: a polite shutdown message, SIGKILL if it is still there after graceMs. */
+  /**
+   * Replaces the child with a fresh one at the next run: after an engine failure its state (e.g. an
+   * aborted WebAssembly heap) cannot be trusted for the next job.
+   */
+  async recycle(): Promise<void> {
+    await this.terminate(5000);
+  }
+
+  /** Stops the child for good: a polite shutdown message, SIGKILL if it is still there after graceMs. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
+    await this.terminate(graceMs);
+  }
+
+  private async terminate(graceMs: number): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
