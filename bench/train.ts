@@ -38,9 +38,9 @@ const TRAIN_IMAGES = 244;
 const VAL_IMAGES = 153;
 const PROBE_EPOCHS = 25;
 
-function seconds<T>(f: () => T): [T, number] {
+async function seconds<T>(f: () => Promise<T>): Promise<[T, number]> {
   const t = performance.now();
-  const r = f();
+  const r = await f();
   return [r, (performance.now() - t) / 1000];
 }
 
@@ -53,10 +53,18 @@ async function main(): Promise<void> {
   const ours: Record<string, number> = {};
 
   const evalModel = modelFromStateDict(deterministicStateDict(), 'deterministic');
-  const evalOnce = () => tf.tidy(() => evalModel.forward(x, 'eval').dataSync());
-  evalOnce();
-  const [, evalTime] = seconds(() => {
-    for (let i = 0; i < steps; i++) evalOnce();
+  // data(), not dataSync(): the webgpu backend cannot read synchronously in Node
+  const evalOnce = async () => {
+    const logits = tf.tidy(() => evalModel.forward(x, 'eval'));
+    try {
+      return await logits.data();
+    } finally {
+      logits.dispose();
+    }
+  };
+  await evalOnce();
+  const [, evalTime] = await seconds(async () => {
+    for (let i = 0; i < steps; i++) await evalOnce();
   });
   evalModel.dispose();
   ours.eval = (steps * batch) / evalTime;
@@ -71,9 +79,9 @@ async function main(): Promise<void> {
       // 25 epochs of head training on cached features, vs one eval pass over the same images.
       const feats = tf.randomNormal([batch, FEATURE_DIM]) as tf.Tensor2D;
       const batches = Math.ceil(TRAIN_IMAGES / batch);
-      headStep(model, opt, feats, labels);
-      const [, headTime] = seconds(() => {
-        for (let i = 0; i < PROBE_EPOCHS * batches; i++) headStep(model, opt, feats, labels);
+      await headStep(model, opt, feats, labels);
+      const [, headTime] = await seconds(async () => {
+        for (let i = 0; i < PROBE_EPOCHS * batches; i++) await headStep(model, opt, feats, labels);
       });
       const evalPass = (TRAIN_IMAGES + VAL_IMAGES) / ours.eval;
       const total = evalPass + headTime;
@@ -83,16 +91,18 @@ async function main(): Promise<void> {
       );
       feats.dispose();
     } else {
-      const step = () => {
+      const step = async () => {
         if (plan.backboneGradients) return trainStep(model, opt, x, labels);
         const f = model.features(x, 'train');
-        const r = headStep(model, opt, f, labels);
-        f.dispose();
-        return r;
+        try {
+          return await headStep(model, opt, f, labels);
+        } finally {
+          f.dispose();
+        }
       };
-      step();
-      const [, t] = seconds(() => {
-        for (let i = 0; i < steps; i++) step();
+      await step();
+      const [, t] = await seconds(async () => {
+        for (let i = 0; i < steps; i++) await step();
       });
       ours[strategy] = (steps * batch) / t;
       console.log(`${strategy}: ${ours[strategy].toFixed(2)} train img/s`);

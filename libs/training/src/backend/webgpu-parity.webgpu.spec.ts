@@ -93,12 +93,8 @@ if (!webgpu && !inCi) console.warn(`webgpu parity tests skipped: ${reasons.join(
     expect(largest).toBe(resnet18LargestTensor({ batchSize: f.batch, imageSize: f.imageSize, numClasses: f.numClasses }).bytes);
     expect(losses[0]).toBeCloseTo(f.losses[0]!, 4);
     expect(losses[1]).toBeCloseTo(f.losses[1]!, 4);
-    // exportStateDict reads with dataSync(), which throws for GPU tensors in Node: read every
-    // variable asynchronously (the webgpu backend keeps a CPU copy), then export on the cpu backend.
-    await Promise.all([...params, ...model.bnStatVariables()].map((v) => v.data()));
-    await tf.setBackend('cpu');
-    const sd = exportStateDict(model);
-    await tf.setBackend('webgpu');
+    // exportStateDict reads with data(), so it works on webgpu directly (dataSync() throws in Node)
+    const sd = await exportStateDict(model);
     const bad: string[] = [];
     for (const [key, want] of Object.entries(f.after)) {
       const t = sd.get(key)!;

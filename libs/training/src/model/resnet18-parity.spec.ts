@@ -58,7 +58,7 @@ describe('ResNet18 parity with torchvision', () => {
     model.dispose();
   });
 
-  it('two train-mode SGD-momentum steps match torch weights and BN running stats within 1e-4', () => {
+  it('two train-mode SGD-momentum steps match torch weights and BN running stats within 1e-4', async () => {
     const f = fixture<TrainFixture>('resnet18-train-step.json');
     const model = modelFromStateDict(deterministicStateDict(), 'deterministic');
     model.setHead(deterministicTensor('fc.weight', PARITY_HEAD_SEED, [f.numClasses, 512]), deterministicTensor('fc.bias', PARITY_HEAD_SEED + 1, [f.numClasses]), f.numClasses);
@@ -67,12 +67,12 @@ describe('ResNet18 parity with torchvision', () => {
     const losses: number[] = [];
     for (let step = 0; step < 2; step++) {
       const x = tf.tensor4d(deterministicImagesNhwc(1 + step, f.batch, f.imageSize), [f.batch, f.imageSize, f.imageSize, 3]);
-      losses.push(trainStep(model, opt, x, labels).lossSum / f.batch);
+      losses.push((await trainStep(model, opt, x, labels)).lossSum / f.batch);
       x.dispose();
     }
     expect(losses[0]).toBeCloseTo(f.losses[0]!, 4);
     expect(losses[1]).toBeCloseTo(f.losses[1]!, 4);
-    const sd = exportStateDict(model);
+    const sd = await exportStateDict(model);
     const bad: string[] = [];
     for (const [key, want] of Object.entries(f.after)) {
       const t = sd.get(key)!;

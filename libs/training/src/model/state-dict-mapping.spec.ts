@@ -7,10 +7,10 @@ describe('torchvision state_dict mapping', () => {
     await initBackend('wasm');
   });
 
-  it('round-trips every tensor bit for bit through our layouts (conv OIHW<->HWIO, fc [out,in]<->[in,out])', () => {
+  it('round-trips every tensor bit for bit through our layouts (conv OIHW<->HWIO, fc [out,in]<->[in,out])', async () => {
     const sd = deterministicStateDict();
     const model = modelFromStateDict(sd, 'deterministic.pth');
-    const back = exportStateDict(model);
+    const back = await exportStateDict(model);
     model.dispose();
     expect([...back.keys()]).toEqual([...sd.keys()]);
     for (const [key, t] of sd) {

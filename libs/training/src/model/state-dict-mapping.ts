@@ -71,26 +71,31 @@ export function modelFromStateDict(sd: StateDict, source: string): ResNet18 {
   return model;
 }
 
-/** The model's state in torchvision's keys, order and layouts (reads every weight back). */
-export function exportStateDict(model: ResNet18): StateDict {
+/**
+ * The model's state in torchvision's keys, order and layouts (reads every weight back, with data():
+ * the webgpu backend cannot read synchronously in Node).
+ */
+export async function exportStateDict(model: ResNet18): Promise<StateDict> {
   const sd: StateDict = new Map();
-  const f32 = (t: tf.Tensor): StateTensor => ({ shape: t.shape.slice(), dtype: 'float32', data: t.dataSync() as Float32Array });
+  /** reads `t`; disposes it afterwards when `owned` (a temporary made here) */
+  const f32 = async (t: tf.Tensor, owned = false): Promise<StateTensor> => {
+    try {
+      return { shape: t.shape.slice(), dtype: 'float32', data: (await t.data()) as Float32Array };
+    } finally {
+      if (owned) t.dispose();
+    }
+  };
   for (const k of stateKeys(model.numClasses)) {
     const [prefix, field] = [k.key.slice(0, k.key.lastIndexOf('.')), k.key.slice(k.key.lastIndexOf('.') + 1)];
     if (k.kind === 'conv') {
-      const oihw = tf.tidy(() => tf.transpose(model.convs.get(prefix)!, [3, 2, 0, 1]));
-      sd.set(k.key, f32(oihw));
-      oihw.dispose();
+      sd.set(k.key, await f32(tf.tidy(() => tf.transpose(model.convs.get(prefix)!, [3, 2, 0, 1])), true));
     } else if (k.kind === 'fc') {
-      if (field === 'weight') {
-        const w = tf.tidy(() => tf.transpose(model.fcWeight));
-        sd.set(k.key, f32(w));
-        w.dispose();
-      } else sd.set(k.key, f32(model.fcBias));
+      if (field === 'weight') sd.set(k.key, await f32(tf.tidy(() => tf.transpose(model.fcWeight)), true));
+      else sd.set(k.key, await f32(model.fcBias));
     } else {
       const bn = model.bns.get(prefix)!;
       if (field === 'num_batches_tracked') sd.set(k.key, { shape: [], dtype: 'int64', data: BigInt64Array.of(BigInt(bn.numBatchesTracked)) });
-      else sd.set(k.key, f32({ weight: bn.weight, bias: bn.bias, running_mean: bn.runningMean, running_var: bn.runningVar }[field as 'weight']));
+      else sd.set(k.key, await f32({ weight: bn.weight, bias: bn.bias, running_mean: bn.runningMean, running_var: bn.runningVar }[field as 'weight']));
     }
   }
   return sd;

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { PRETRAINED_STRATEGIES, TRAIN_DEFAULTS, type BackendInfo, type BatchProgress, type EpochMetrics, type TrainHyperparams } from '../contracts.js';
 import { initBackend, type BackendPreference } from '../backend/init-backend.js';
 import { tf } from '../backend/tf.js';
+import { assertNoWebgpuErrors, assertWebgpuStepFits } from '../backend/webgpu-backend.js';
 import { readCheckpoint, writeCheckpoint, type CheckpointTensor } from '../checkpoint/checkpoint.js';
 import { loadImageFolder, trainTransform, valTransform, type DecodedImage, type ImageFolderDataset, type LabeledImage } from '../data/index.js';
 import { FEATURE_DIM } from '../model/resnet18-spec.js';
@@ -124,15 +125,36 @@ interface Snapshot {
   norm: number;
 }
 
-function snapshot(vars: tf.Variable[]): Snapshot {
+/**
+ * tf.addN of scalars. On webgpu one addN shader binds every input as a storage buffer and WebGPU
+ * guarantees only 8 per stage (lavapipe allows no more), so there it adds in chunks of 6 plus the
+ * running sum. Other backends keep the single addN (bit-identical metrics).
+ */
+function addScalars(ts: tf.Tensor[]): tf.Tensor {
+  if (tf.getBackend() !== 'webgpu' || ts.length <= 7) return tf.addN(ts);
+  let acc = tf.addN(ts.slice(0, 7));
+  for (let i = 7; i < ts.length; i += 6) acc = tf.addN([acc, ...ts.slice(i, i + 6)]);
+  return acc;
+}
+
+/** Reads a scalar asynchronously (webgpu cannot read synchronously in Node), then disposes it. */
+async function readScalar(t: tf.Tensor): Promise<number> {
+  try {
+    return (await t.data())[0]!;
+  } finally {
+    t.dispose();
+  }
+}
+
+async function snapshot(vars: tf.Variable[]): Promise<Snapshot> {
   const tensors = vars.map((v) => tf.clone(v));
-  const norm = tf.tidy(() => Math.sqrt(tf.addN(tensors.map((t) => tf.sum(tf.square(t)))).dataSync()[0]!));
+  const norm = Math.sqrt(await readScalar(tf.tidy(() => addScalars(tensors.map((t) => tf.sum(tf.square(t)))))));
   return { tensors, norm };
 }
 
-function drift(vars: tf.Variable[], s: Snapshot): number {
+async function drift(vars: tf.Variable[], s: Snapshot): Promise<number> {
   if (vars.length === 0 || s.norm === 0) return 0;
-  const d = tf.tidy(() => tf.addN(vars.map((v, i) => tf.sum(tf.squaredDifference(v, s.tensors[i]!)))).dataSync()[0]!);
+  const d = await readScalar(tf.tidy(() => addScalars(vars.map((v, i) => tf.sum(tf.squaredDifference(v, s.tensors[i]!))))));
   return Math.sqrt(d) / s.norm;
 }
 
@@ -153,6 +175,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   if (dataset.train.length === 0) throw new TrainConfigError(`${options.datasetDir}: no training images`);
   if (dataset.val.length === 0) throw new TrainConfigError(`${options.datasetDir}: no validation images`);
   const numClasses = dataset.classes.length;
+  assertWebgpuStepFits({ batchSize: hyper.batchSize, imageSize: hyper.imageSize, numClasses });
   const mergeSingleton = !plan.cachedFeatures && finalFeatureSide(hyper.imageSize) === 1;
   if (mergeSingleton && dataset.train.length === 1) {
     throw new TrainConfigError(`one training image at ${hyper.imageSize}px: BatchNorm in train mode needs at least two`);
@@ -174,9 +197,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
   }
   const backboneVars = model.backboneVariables();
   const bnStatVars = model.bnStatVariables();
-  const backbone0 = snapshot(backboneVars);
-  const bnStats0 = snapshot(bnStatVars);
-  const head0 = snapshot(model.headVariables());
+  const backbone0 = await snapshot(backboneVars);
+  const bnStats0 = await snapshot(bnStatVars);
+  const head0 = await snapshot(model.headVariables());
   const groups = plan.groups(model);
   const baseLrs = groups.map((g) => g.lr);
   const optimizer = new Sgd(groups, { momentum: hyper.momentum, weightDecay: hyper.weightDecay });
@@ -243,7 +266,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         let r: StepResult;
         if (plan.cachedFeatures) {
           const feats = gatherRows(cached.train!, idx);
-          r = headStep(model, optimizer, feats, labels);
+          r = await headStep(model, optimizer, feats, labels);
           feats.dispose();
         } else {
           const x = inputBatch(
@@ -251,11 +274,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
             hyper.imageSize,
             (img, out, off) => trainTransform(img, hyper.imageSize, epochRng, out, off),
           );
-          if (plan.backboneGradients) r = trainStep(model, optimizer, x, labels);
+          if (plan.backboneGradients) r = await trainStep(model, optimizer, x, labels);
           else {
             // Backbone in train mode (BN statistics update) but off the gradient tape.
             const feats = model.features(x, 'train');
-            r = headStep(model, optimizer, feats, labels);
+            r = await headStep(model, optimizer, feats, labels);
             feats.dispose();
           }
           x.dispose();
@@ -291,7 +314,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
           );
           return model.forward(x, 'eval');
         });
-        const r = evalLogits(logits, labels);
+        const r = await evalLogits(logits, labels);
         tf.dispose([logits, labels]);
         valLoss += r.lossSum;
         valCorrect += r.correct;
@@ -312,9 +335,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         seconds: (performance.now() - epochStart) / 1000,
         imagesPerSec: seen / trainSeconds,
         trainableParams,
-        backboneDrift: drift(backboneVars, backbone0),
-        bnStatsDrift: drift(bnStatVars, bnStats0),
+        backboneDrift: await drift(backboneVars, backbone0),
+        bnStatsDrift: await drift(bnStatVars, bnStats0),
       };
+      // webgpu: a rejected dispatch leaves wrong numbers, not an exception; fail the run instead
+      assertNoWebgpuErrors();
       history.push(metrics);
       if (metrics.valAcc > bestValAcc || bestEpoch === 0) {
         bestValAcc = metrics.valAcc;
@@ -323,12 +348,12 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       if (options.checkpointDir) {
         await writeCheckpoint(options.checkpointDir, {
           meta: { version: 1, hyper, classes: dataset.classes, epoch: epochNo, rngState: rng.getState(), bestValAcc, bestEpoch, history, numBatchesTracked: Object.fromEntries([...model.bns].map(([k, b]) => [k, b.numBatchesTracked])) },
-          tensors: checkpointTensors(model, optimizer),
+          tensors: await checkpointTensors(model, optimizer),
         });
       }
       await options.onEpoch?.(metrics);
     }
-    const finalDrift = { backbone: drift(backboneVars, backbone0), head: drift(model.headVariables(), head0) };
+    const finalDrift = { backbone: await drift(backboneVars, backbone0), head: await drift(model.headVariables(), head0) };
     return { epochs: history, bestValAcc, bestEpoch, backend, classes: dataset.classes, cancelled, resumedFromEpoch: startEpoch, finalDrift };
   } finally {
     optimizer.dispose();
@@ -358,20 +383,23 @@ async function extractFeatures(model: ResNet18, items: LabeledImage[], hyper: Tr
       );
       return model.features(x, 'eval');
     });
-    out.set(feats.dataSync(), idx[0]! * FEATURE_DIM);
-    feats.dispose();
+    try {
+      out.set(await feats.data(), idx[0]! * FEATURE_DIM);
+    } finally {
+      feats.dispose();
+    }
     progress(b + 1, batches.length);
     await yieldToEventLoop();
   }
   return out;
 }
 
-function checkpointTensors(model: ResNet18, optimizer: Sgd): Map<string, CheckpointTensor> {
+async function checkpointTensors(model: ResNet18, optimizer: Sgd): Promise<Map<string, CheckpointTensor>> {
   const tensors = new Map<string, CheckpointTensor>();
   for (const [key, v] of model.namedVariables()) {
-    tensors.set(key, { shape: v.shape.slice(), data: Float32Array.from(v.dataSync() as Float32Array) });
+    tensors.set(key, { shape: v.shape.slice(), data: Float32Array.from((await v.data()) as Float32Array) });
     const buf = optimizer.buffers.get(v.name);
-    if (buf) tensors.set(`momentum/${key}`, { shape: buf.shape.slice(), data: Float32Array.from(buf.dataSync() as Float32Array) });
+    if (buf) tensors.set(`momentum/${key}`, { shape: buf.shape.slice(), data: Float32Array.from((await buf.data()) as Float32Array) });
   }
   return tensors;
 }

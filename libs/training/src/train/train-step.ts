@@ -1,6 +1,7 @@
 // One optimisation step over a batch: forward in train mode, mean cross-entropy, gradients of the
 // trainable variables only (tfjs prunes the rest of the tape, so a frozen backbone's gradient is
 // never computed), SGD update. Returns the batch's summed loss and number correct for the metrics.
+// Results are read with data() (not dataSync()): the webgpu backend cannot read synchronously in Node.
 import { tf } from '../backend/tf.js';
 import type { ResNet18 } from '../model/resnet18.js';
 import type { Sgd } from '../optim/sgd.js';
@@ -23,8 +24,18 @@ function countCorrect(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'int32')));
 }
 
+/** Reads (asynchronously) and disposes a step's loss and correct count. */
+async function readStep(loss: tf.Scalar, correct: tf.Scalar, batch: number): Promise<StepResult> {
+  try {
+    const [l, c] = await Promise.all([loss.data(), correct.data()]);
+    return { lossSum: l[0]! * batch, correct: c[0]! };
+  } finally {
+    tf.dispose([loss, correct]);
+  }
+}
+
 /** Train-mode step on the whole model (backbone forward included). */
-export function trainStep(model: ResNet18, optimizer: Sgd, images: tf.Tensor4D, labels: tf.Tensor1D): StepResult {
+export async function trainStep(model: ResNet18, optimizer: Sgd, images: tf.Tensor4D, labels: tf.Tensor1D): Promise<StepResult> {
   const trainable = optimizer.groups.flatMap((g) => g.params);
   const [loss, correct] = tf.tidy(() => {
     let correctT: tf.Scalar | undefined;
@@ -37,13 +48,11 @@ export function trainStep(model: ResNet18, optimizer: Sgd, images: tf.Tensor4D, 
     optimizer.step(grads);
     return [value, correctT!];
   });
-  const result = { lossSum: loss.dataSync()[0]! * images.shape[0], correct: correct.dataSync()[0]! };
-  tf.dispose([loss, correct]);
-  return result;
+  return readStep(loss, correct, images.shape[0]);
 }
 
 /** Step on the head only, from precomputed features (linear-probe). */
-export function headStep(model: ResNet18, optimizer: Sgd, features: tf.Tensor2D, labels: tf.Tensor1D): StepResult {
+export async function headStep(model: ResNet18, optimizer: Sgd, features: tf.Tensor2D, labels: tf.Tensor1D): Promise<StepResult> {
   const trainable = model.headVariables();
   const [loss, correct] = tf.tidy(() => {
     let correctT: tf.Scalar | undefined;
@@ -56,15 +65,11 @@ export function headStep(model: ResNet18, optimizer: Sgd, features: tf.Tensor2D,
     optimizer.step(grads);
     return [value, correctT!];
   });
-  const result = { lossSum: loss.dataSync()[0]! * features.shape[0], correct: correct.dataSync()[0]! };
-  tf.dispose([loss, correct]);
-  return result;
+  return readStep(loss, correct, features.shape[0]);
 }
 
 /** Loss sum and correct count without gradients (validation). */
-export function evalLogits(logits: tf.Tensor2D, labels: tf.Tensor1D): StepResult {
+export async function evalLogits(logits: tf.Tensor2D, labels: tf.Tensor1D): Promise<StepResult> {
   const [loss, correct] = tf.tidy(() => [crossEntropy(logits, labels), countCorrect(logits, labels)]);
-  const result = { lossSum: loss.dataSync()[0]! * logits.shape[0], correct: correct.dataSync()[0]! };
-  tf.dispose([loss, correct]);
-  return result;
+  return readStep(loss, correct, logits.shape[0]);
 }

@@ -19,24 +19,24 @@ export const FAKE_WEIGHTS = '/nonexistent/deterministic-resnet18.pth';
  * calibrated by one train-mode pass over noise images (momentum 1), so eval-mode activations stay
  * in range the way real pretrained weights keep them. Needs an initialised backend.
  */
-export function calibratedStateDict(seed = 5, imageSize = 32): StateDict {
+export async function calibratedStateDict(seed = 5, imageSize = 32): Promise<StateDict> {
   const model = new ResNet18(1000);
   try {
     model.initScratch(new Rng(seed));
     for (const bn of model.bns.values()) bn.momentum = 1;
     tf.tidy(() => model.forward(tf.randomNormal([16, imageSize, imageSize, 3], 0, 1, 'float32', seed) as tf.Tensor4D, 'train'));
-    return exportStateDict(model);
+    return await exportStateDict(model);
   } finally {
     model.dispose();
   }
 }
 
 export class DeterministicWeightsCache extends EngineCache {
-  private sd: StateDict | undefined;
+  private sd: Promise<StateDict> | undefined;
 
   override loadStateDict(): Promise<StateDict> {
     this.sd ??= calibratedStateDict();
-    return Promise.resolve(this.sd);
+    return this.sd;
   }
 }
 
