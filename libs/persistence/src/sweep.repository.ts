@@ -232,7 +232,7 @@ export class SweepRepository {
     // Independent reads on separate pool connections: latency is the slowest, not the sum. The
     // group statistics of best val acc ride along with the runs as window aggregates; the epoch
     // rows are read once, for both their groupings (per run, and per group and epoch).
-    const [found, runRows, epochRows] = await Promise.all([
+    const [found, runRows, [, epochRows]] = await Promise.all([
       this.exists(id),
       this.prisma.$queryRaw<CompareRunRow[]>`
         SELECT e."id", e."seed", e."status"::text AS "status", e."gridValues", e."bestValAcc", e."bestEpoch", ${col} AS "groupValue",
@@ -243,18 +243,27 @@ export class SweepRepository {
         WHERE e."sweepId" = ${id}
         WINDOW w AS (PARTITION BY ${col})
         ORDER BY e."createdAt" ASC, e."id" ASC`,
-      this.prisma.$queryRaw<CompareEpochRow[]>`
-        SELECT GROUPING(e."id") = 0 AS "perRun", e."id" AS "experimentId", ${col} AS "groupValue", em."epoch",
-               avg(em."seconds") AS "meanSeconds",
-               (count(*) FILTER (WHERE ${done}))::int AS "n",
-               avg(em."valAcc") FILTER (WHERE ${done}) AS "valAccMean", stddev_samp(em."valAcc") FILTER (WHERE ${done}) AS "valAccStd",
-               avg(em."trainLoss") FILTER (WHERE ${done}) AS "trainLossMean", stddev_samp(em."trainLoss") FILTER (WHERE ${done}) AS "trainLossStd",
-               sum(em."seconds") FILTER (WHERE ${done}) AS "secondsSum"
-        FROM "Experiment" e JOIN "EpochMetric" em ON em."experimentId" = e."id"
-        WHERE e."sweepId" = ${id}
-        GROUP BY GROUPING SETS ((e."id"), (${col}, em."epoch"))
-        HAVING GROUPING(e."id") = 0 OR count(*) FILTER (WHERE ${done}) > 0
-        ORDER BY em."epoch"`,
+      // One index lookup per run (OFFSET 0 keeps the planner from turning this into a hash join
+      // over a sequential scan of every epoch row of every sweep); JIT off because the planner's
+      // cost estimate of 1000 lookups crosses jit_above_cost and compiling costs more than it saves.
+      this.prisma.$transaction([
+        this.prisma.$executeRawUnsafe('SET LOCAL jit = off'),
+        this.prisma.$queryRaw<CompareEpochRow[]>`
+          SELECT GROUPING(e."id") = 0 AS "perRun", e."id" AS "experimentId", ${col} AS "groupValue", em."epoch",
+                 avg(em."seconds") AS "meanSeconds",
+                 (count(*) FILTER (WHERE ${done}))::int AS "n",
+                 avg(em."valAcc") FILTER (WHERE ${done}) AS "valAccMean", stddev_samp(em."valAcc") FILTER (WHERE ${done}) AS "valAccStd",
+                 avg(em."trainLoss") FILTER (WHERE ${done}) AS "trainLossMean", stddev_samp(em."trainLoss") FILTER (WHERE ${done}) AS "trainLossStd",
+                 sum(em."seconds") FILTER (WHERE ${done}) AS "secondsSum"
+          FROM "Experiment" e
+          CROSS JOIN LATERAL (
+            SELECT x."epoch", x."seconds", x."valAcc", x."trainLoss" FROM "EpochMetric" x WHERE x."experimentId" = e."id" OFFSET 0
+          ) em
+          WHERE e."sweepId" = ${id}
+          GROUP BY GROUPING SETS ((e."id"), (${col}, em."epoch"))
+          HAVING GROUPING(e."id") = 0 OR count(*) FILTER (WHERE ${done}) > 0
+          ORDER BY em."epoch"`,
+      ]),
     ]);
     if (!found) return null;
     const groups = new Map<string, CompareGroupStats>();
