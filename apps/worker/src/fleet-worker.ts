@@ -43,6 +43,8 @@ export class FleetWorker {
   private heartbeat: Heartbeat | undefined;
   private bullWorker: Worker<unknown, TrainJobResult> | undefined;
   private workers: WorkerRepository;
+  private readonly runs: ExperimentRunRepository;
+  private readonly events: ExperimentEventPublisher;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: FleetWorkerOptions) {
@@ -55,11 +57,13 @@ export class FleetWorker {
     const env = options.gpu === undefined ? process.env : { ...process.env, CUDA_VISIBLE_DEVICES: String(options.gpu) };
     const childPath = options.childPath ?? fileURLToPath(new URL('./training-child.js', import.meta.url));
     this.children = Array.from({ length: options.concurrency }, () => new TrainingChildHost({ childPath, backend: options.backend, env, log: this.log }));
+    this.runs = new ExperimentRunRepository(this.prisma);
+    this.events = new ExperimentEventPublisher(this.redis, config.queuePrefix, this.log);
     this.processor = new TrainExperimentProcessor({
       config,
       workerId: this.id,
-      runs: new ExperimentRunRepository(this.prisma),
-      events: new ExperimentEventPublisher(this.redis, config.queuePrefix, this.log),
+      runs: this.runs,
+      events: this.events,
       redis: this.redis,
       children: this.children,
       log: this.log,
@@ -92,6 +96,7 @@ export class FleetWorker {
     });
     worker.on('error', (err) => this.log(`queue error: ${err.message}`));
     worker.on('stalled', (jobId) => this.log(`job ${jobId} stalled (its worker stopped renewing the lock); it goes back to the queue`));
+    worker.on('failed', (job, err) => void this.onJobFailed(job, err));
     this.bullWorker = worker;
     void worker.run().catch((err: unknown) => this.log(`queue worker stopped: ${err instanceof Error ? err.message : String(err)}`));
     await worker.waitUntilReady();
@@ -100,6 +105,26 @@ export class FleetWorker {
 
   get trainingChildPids(): number[] {
     return this.children.map((c) => c.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /**
+   * BullMQ fails some jobs without calling our processor: a job that stalled more than
+   * maxStalledCount times is failed by whichever worker picks it up next. Its experiment must not
+   * stay `running` forever. Final failures only (retries leave the run queued); a run the processor
+   * already marked failed is not touched again (the transition is from queued/running only).
+   */
+  private async onJobFailed(job: Job<unknown, TrainJobResult> | undefined, err: Error): Promise<void> {
+    if (!job?.id) return;
+    const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) return;
+    try {
+      if (await this.runs.markFailed(job.id, err.message)) {
+        this.log(`experiment ${job.id} failed outside training: ${err.message}`);
+        await this.events.publish({ type: 'status', experimentId: job.id, status: 'failed', error: err.message, at: new Date().toISOString() });
+      }
+    } catch (writeError) {
+      this.log(`could not record the failure of ${job.id}: ${writeError instanceof Error ? writeError.message : String(writeError)}`);
+    }
   }
 
   private async processJob(job: Job<unknown, TrainJobResult>, token?: string): Promise<TrainJobResult> {
