@@ -36,6 +36,8 @@ describe('unrecoverable failures', () => {
     const row = await waitForStatus(fleet.prisma, id, ['failed']);
     expect(row.error).toMatch(/broken\.pth/);
     expect(row.attempts).toBe(1);
+    // The row is marked failed just before BullMQ records the failure: wait for BullMQ's side.
+    await waitFor(async () => (await queue.getJobState(id)) === 'failed', { what: 'the job to fail in BullMQ' });
     expect((await queue.getJob(id))?.attemptsMade).toBe(1);
   }, 60_000);
 

@@ -4,6 +4,7 @@
 import { Queue } from 'bullmq';
 import { QueueName } from '@fleet/queue';
 import { createExperiment, startE2eFleet, storedEpochs, tinyExperiment, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('SIGTERM while training', () => {
   let fleet: E2eFleet;
@@ -40,7 +41,10 @@ describe('SIGTERM while training', () => {
     expect(done.attempts).toBe(2);
     expect(await storedEpochs(prisma, id)).toEqual([1, 2, 3, 4]);
     expect(second.process.output).toMatch(/resumed from checkpoint/);
-    // Completion counts the one attempt that finished it; both deliveries were started.
+    // Completion counts the one attempt that finished it; both deliveries were started. The run is
+    // marked succeeded as soon as its last epoch is stored, a moment before BullMQ records the job
+    // as completed: wait for that before reading its counters.
+    await waitFor(async () => (await queue.getJobState(id)) === 'completed', { what: 'the job to be completed in BullMQ' });
     const job = await queue.getJob(id);
     expect(job?.attemptsMade).toBe(1);
     expect(job?.attemptsStarted).toBe(2);
