@@ -3,6 +3,7 @@
 // CI=true a missing adapter fails, elsewhere the suite is skipped with the reason.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { stateDictMismatches, type FixtureTensor } from '../model/parity-fixture.js';
 import { tf } from './tf.js';
 import { assertNoWebgpuErrors, tryInitWebgpu } from './webgpu-backend.js';
 import { resnet18LargestTensor } from './webgpu-limits.js';
@@ -28,7 +29,7 @@ interface TrainFixture {
   weightDecay: number;
   labels: number[];
   losses: number[];
-  after: Record<string, { value?: number; norm?: number; samples?: [number, number][] }>;
+  after: Record<string, FixtureTensor>;
 }
 
 // lavapipe runs a 64 px / batch 4 step in ~3 s on an idle machine but ~60 s on a loaded 2-core one.
@@ -95,21 +96,7 @@ if (!webgpu && !inCi) console.warn(`webgpu parity tests skipped: ${reasons.join(
     expect(losses[1]).toBeCloseTo(f.losses[1]!, 4);
     // exportStateDict reads with data(), so it works on webgpu directly (dataSync() throws in Node)
     const sd = await exportStateDict(model);
-    const bad: string[] = [];
-    for (const [key, want] of Object.entries(f.after)) {
-      const t = sd.get(key)!;
-      if (want.value !== undefined) {
-        if (Number((t.data as BigInt64Array)[0]) !== want.value) bad.push(`${key}=${(t.data as BigInt64Array)[0]} want ${want.value}`);
-        continue;
-      }
-      const data = t.data as Float32Array;
-      let sq = 0;
-      for (const v of data) sq += v * v;
-      const norm = Math.sqrt(sq);
-      if (Math.abs(norm - want.norm!) > 1e-4 * Math.max(1, want.norm!)) bad.push(`${key} norm ${norm} want ${want.norm}`);
-      for (const [i, v] of want.samples!) if (Math.abs(data[i]! - v) > 1e-4) bad.push(`${key}[${i}]=${data[i]} want ${v}`);
-    }
-    expect(bad).toEqual([]);
+    expect(stateDictMismatches(sd, f.after)).toEqual([]);
     tf.dispose(labels);
     opt.dispose();
     model.dispose();

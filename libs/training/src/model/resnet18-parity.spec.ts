@@ -2,6 +2,7 @@
 // torchvision 0.14) on weights and images both sides derive from the same integer hash.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { stateDictMismatches, type FixtureTensor } from './parity-fixture.js';
 import { initBackend } from '../backend/init-backend.js';
 import { tf } from '../backend/tf.js';
 import { Sgd } from '../optim/sgd.js';
@@ -27,7 +28,7 @@ interface TrainFixture {
   weightDecay: number;
   labels: number[];
   losses: number[];
-  after: Record<string, { value?: number; norm?: number; samples?: [number, number][] }>;
+  after: Record<string, FixtureTensor>;
 }
 
 function fixture<T>(name: string): T {
@@ -73,21 +74,7 @@ describe('ResNet18 parity with torchvision', () => {
     expect(losses[0]).toBeCloseTo(f.losses[0]!, 4);
     expect(losses[1]).toBeCloseTo(f.losses[1]!, 4);
     const sd = await exportStateDict(model);
-    const bad: string[] = [];
-    for (const [key, want] of Object.entries(f.after)) {
-      const t = sd.get(key)!;
-      if (want.value !== undefined) {
-        if (Number((t.data as BigInt64Array)[0]) !== want.value) bad.push(`${key}=${(t.data as BigInt64Array)[0]} want ${want.value}`);
-        continue;
-      }
-      const data = t.data as Float32Array;
-      let sq = 0;
-      for (const v of data) sq += v * v;
-      const norm = Math.sqrt(sq);
-      if (Math.abs(norm - want.norm!) > 1e-4 * Math.max(1, want.norm!)) bad.push(`${key} norm ${norm} want ${want.norm}`);
-      for (const [i, v] of want.samples!) if (Math.abs(data[i]! - v) > 1e-4) bad.push(`${key}[${i}]=${data[i]} want ${v}`);
-    }
-    expect(bad).toEqual([]);
+    expect(stateDictMismatches(sd, f.after)).toEqual([]);
     labels.dispose();
     opt.dispose();
     model.dispose();
