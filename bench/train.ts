@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     'batch-size': { type: 'string', default: '16' },
     steps: { type: 'string', default: '3' },
     torch: { type: 'boolean', default: true },
+    // The Python that has torch + torchvision (GPU machines often keep it in a virtualenv).
+    python: { type: 'string', default: process.env.FLEET_PYTHON ?? '/usr/bin/python3' },
   },
   allowNegative: true,
 });
@@ -120,13 +122,13 @@ async function main(): Promise<void> {
     const t = torch?.[k];
     console.log(`${k.padEnd(14)}${ours[k]!.toFixed(2).padStart(12)}${(t ? t.toFixed(2) : '-').padStart(13)}${(t ? (ours[k]! / t).toFixed(2) + 'x' : '-').padStart(8)}`);
   }
-  if (!torch) console.log('(no PyTorch numbers: /usr/bin/python3 with torch not available or --no-torch)');
+  if (!torch) console.log(`(no PyTorch numbers: ${args.python} with torch not available or --no-torch)`);
   else console.log(`(PyTorch ran on ${torch.cuda ? 'the GPU (CUDA)' : 'the CPU'})`);
 }
 
 const TORCH_SCRIPT = String.raw`
 import json, sys, time, torch, torchvision
-torch.set_num_threads(2)
+torch.set_num_threads(2)  # the CPU comparison: the same 2 cores wasm competes with (no effect on CUDA)
 size, batch, steps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 strategies = sys.argv[4].split(',')
 dev = torch.device('cuda' if sys.argv[5] == 'cuda' and torch.cuda.is_available() else 'cpu')
@@ -166,7 +168,7 @@ print(json.dumps(out))
 
 function torchNumbers(strategies: Strategy[], device: 'cuda' | 'cpu'): Record<string, number> | undefined {
   console.log(`\nPyTorch (${device === 'cuda' ? 'CUDA if available, else CPU' : 'CPU'}, 2 threads) on the same machine...`);
-  const r = spawnSync('/usr/bin/python3', ['-c', TORCH_SCRIPT, String(size), String(batch), String(steps), strategies.join(','), device], { encoding: 'utf8', timeout: 30 * 60_000 });
+  const r = spawnSync(args.python, ['-c', TORCH_SCRIPT, String(size), String(batch), String(steps), strategies.join(','), device], { encoding: 'utf8', timeout: 30 * 60_000 });
   if (r.status !== 0) {
     if (r.error || /No module named/.test(r.stderr)) return undefined;
     throw new Error(`PyTorch benchmark failed: ${r.stderr}`);
