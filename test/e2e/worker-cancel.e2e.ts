@@ -1,24 +1,13 @@
 // Cancel reaches the experiment wherever it is: a queued one never runs, a running one stops within
 // a batch with its stored epochs kept, and its job completes instead of being retried.
-import { Queue } from 'bullmq';
-import { QueueName } from '@fleet/queue';
-import { createExperiment, startE2eFleet, storedEpochs, tinyExperiment, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { createExperiment, useE2eFleetWithQueue, storedEpochs, tinyExperiment, waitForEpochs, waitForStatus } from '../support/e2e-fleet.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('cancel', () => {
-  let fleet: E2eFleet;
-  let queue: Queue;
-  beforeAll(async () => {
-    fleet = await startE2eFleet({ workers: 1 });
-    queue = new Queue(QueueName.Train, { connection: { url: fleet.harness.redisUrl }, prefix: fleet.harness.queuePrefix });
-  }, 180_000);
-  afterAll(async () => {
-    await queue?.close();
-    await fleet?.close();
-  });
+  const suite = useE2eFleetWithQueue({ workers: 1 });
 
   it('stops a running experiment within a batch and never starts a queued one', async () => {
-    const { api, prisma } = fleet;
+    const { api, prisma } = suite.fleet;
     const running = await createExperiment(api, tinyExperiment({ epochs: 20, name: 'running' }));
     const queued = await createExperiment(api, tinyExperiment({ epochs: 2, name: 'queued' }));
     await waitForEpochs(prisma, running, 1);
@@ -32,7 +21,7 @@ describe('cancel', () => {
     expect(kept.length).toBeLessThan(20);
     expect(kept).toEqual(kept.map((_, i) => i + 1));
     expect(stopped.attempts).toBe(1);
-    const job = await waitFor(async () => ((await queue.getJob(running)) && (await queue.getJobState(running)) === 'completed' ? queue.getJob(running) : undefined), { what: 'the cancelled job to complete' });
+    const job = await waitFor(async () => ((await suite.queue.getJob(running)) && (await suite.queue.getJobState(running)) === 'completed' ? suite.queue.getJob(running) : undefined), { what: 'the cancelled job to complete' });
     expect(job.returnvalue).toMatchObject({ experimentId: running, cancelled: true });
     expect(job.attemptsMade).toBeLessThanOrEqual(1);
 

@@ -1,26 +1,15 @@
 // SIGTERM (a deploy, a scale-down): the worker stops the training at the next batch, hands the job
 // back to the queue without counting a failure and exits 0; another worker resumes the run from
 // the last checkpoint and every epoch ends up stored once.
-import { Queue } from 'bullmq';
-import { QueueName } from '@fleet/queue';
-import { createExperiment, startE2eFleet, storedEpochs, tinyExperiment, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { createExperiment, useE2eFleetWithQueue, storedEpochs, tinyExperiment, waitForEpochs, waitForStatus } from '../support/e2e-fleet.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('SIGTERM while training', () => {
-  let fleet: E2eFleet;
-  let queue: Queue;
-  beforeAll(async () => {
-    fleet = await startE2eFleet({ workers: 1 });
-    queue = new Queue(QueueName.Train, { connection: { url: fleet.harness.redisUrl }, prefix: fleet.harness.queuePrefix });
-  }, 180_000);
-  afterAll(async () => {
-    await queue?.close();
-    await fleet?.close();
-  });
+  const suite = useE2eFleetWithQueue({ workers: 1 });
 
   it('exits 0 and the job is resumed elsewhere with every epoch once', async () => {
-    const { api, prisma, harness } = fleet;
-    const first = fleet.workers[0];
+    const { api, prisma, harness } = suite.fleet;
+    const first = suite.fleet.workers[0];
     if (!first) throw new Error('no worker');
     const id = await createExperiment(api, tinyExperiment({ epochs: 4 }));
     await waitForEpochs(prisma, id, 1);
@@ -31,9 +20,9 @@ describe('SIGTERM while training', () => {
     const handedBack = await prisma.experiment.findUniqueOrThrow({ where: { id } });
     expect(handedBack.status).toBe('queued');
     expect(await prisma.worker.findUnique({ where: { id: first.id } })).toBeNull();
-    expect(['waiting', 'prioritized']).toContain(await queue.getJobState(id));
+    expect(['waiting', 'prioritized']).toContain(await suite.queue.getJobState(id));
     // Handing the job back is not a failed attempt.
-    expect((await queue.getJob(id))?.attemptsMade).toBe(0);
+    expect((await suite.queue.getJob(id))?.attemptsMade).toBe(0);
 
     const second = await harness.startWorker();
     const done = await waitForStatus(prisma, id, ['succeeded'], 180_000);
@@ -44,8 +33,8 @@ describe('SIGTERM while training', () => {
     // Completion counts the one attempt that finished it; both deliveries were started. The run is
     // marked succeeded as soon as its last epoch is stored, a moment before BullMQ records the job
     // as completed: wait for that before reading its counters.
-    await waitFor(async () => (await queue.getJobState(id)) === 'completed', { what: 'the job to be completed in BullMQ' });
-    const job = await queue.getJob(id);
+    await waitFor(async () => (await suite.queue.getJobState(id)) === 'completed', { what: 'the job to be completed in BullMQ' });
+    const job = await suite.queue.getJob(id);
     expect(job?.attemptsMade).toBe(1);
     expect(job?.attemptsStarted).toBe(2);
   }, 300_000);

@@ -2,8 +2,9 @@
 // generated ResNet18 weights ("resnet18.pth") in place, the built API, N workers and a Prisma
 // client on the test database for assertions, plus the waits those suites share.
 import path from 'node:path';
+import { Queue } from 'bullmq';
 import { PrismaService } from '@fleet/persistence';
-import type { ExperimentStatusName } from '@fleet/queue';
+import { QueueName, type ExperimentStatusName } from '@fleet/queue';
 import { FleetApi } from './fleet-api.js';
 import { FleetHarness, type ApiHandle, type StartWorkerOptions, type WorkerHandle } from './fleet-harness.js';
 import { writeResnet18Pth } from './resnet18-pth.js';
@@ -56,6 +57,30 @@ export async function startE2eFleet(options: E2eFleetOptions = {}): Promise<E2eF
     await prisma.$disconnect();
     throw err;
   }
+}
+
+/** A suite's fleet and a BullMQ handle on its train queue, set by {@link useE2eFleetWithQueue}'s beforeAll. */
+export interface E2eSuiteFleet {
+  fleet: E2eFleet;
+  queue: Queue;
+}
+
+/**
+ * Registers the suite's beforeAll (start the fleet, open the train queue) and afterAll (close both);
+ * the returned object holds them once beforeAll has run.
+ */
+export function useE2eFleetWithQueue(options: E2eFleetOptions = {}): E2eSuiteFleet {
+  const suite = {} as E2eSuiteFleet;
+  beforeAll(async () => {
+    suite.fleet = await startE2eFleet(options);
+    suite.queue = new Queue(QueueName.Train, { connection: { url: suite.fleet.harness.redisUrl }, prefix: suite.fleet.harness.queuePrefix });
+  }, 180_000);
+  afterAll(async () => {
+    // undefined when beforeAll failed part-way
+    await (suite.queue as Queue | undefined)?.close();
+    await (suite.fleet as E2eFleet | undefined)?.close();
+  });
+  return suite;
 }
 
 /** Body of POST /api/experiments for the tiny set-up; `overrides` win. */
