@@ -21,7 +21,7 @@ import pg from 'pg';
 import { DEFAULT_TRAIN_JOB_OPTIONS, JobName, QueueName, type TrainJobData } from '@fleet/queue';
 import { TRAIN_DEFAULTS } from '@fleet/training/contracts.js';
 import { PrivatePostgres, PrivateRedis } from '../test/support/private-services.js';
-import { writeResnet18Pth } from '../test/support/resnet18-pth.js';
+import { writeRandomResnet18Pth } from '@fleet/training/weights/random-resnet18-pth.js';
 import { writeTinyDataset } from '../test/support/tiny-dataset.js';
 
 const N = intEnv('BENCH_WORKERS', 2);
@@ -278,7 +278,7 @@ async function main(): Promise<number> {
     await db.connect();
     const dataRoot = path.join(tmp, 'data');
     await writeTinyDataset(path.join(dataRoot, 'tiny'), { trainPerClass: 8, valPerClass: 4, size: Math.max(IMAGE_SIZE + 8, 40) });
-    await writeResnet18Pth(path.join(dataRoot, WEIGHTS));
+    await writeRandomResnet18Pth(path.join(dataRoot, WEIGHTS));
     services = { redis, postgres, db, dataRoot, artifacts: path.join(tmp, 'artifacts') };
     log(`${N} worker(s), ${JOBS} equal jobs (freeze, ${EPOCHS} epochs, ${IMAGE_SIZE}px, 16+8 images) per phase`);
 

@@ -195,79 +195,6 @@ async function ensureDataset() {
   step(`dataset: generated ${summary.files} procedural ants/bees images (${summary.imageSize}px) in ${path.relative(root, dir)}`);
 }
 
-/**
- * Writes a ResNet18 state dict (torch zip .pth, ImageNet-shaped fc) with He-uniform conv/fc weights
- * and identity BatchNorm: real names, shapes and format, random numbers. The same writer as
- * test/support/resnet18-pth.ts (tests cannot be imported from a plain script).
- */
-async function writeRandomResnet18Pth(file, seed) {
-  const { zipSync } = await import('fflate');
-  const { stateKeys } = await import(pathToFileURL(path.join(root, 'dist/libs/training/src/model/resnet18-spec.js')).href);
-  let state = seed >>> 0 || 7;
-  const uniform = () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state / 0x1_0000_0000;
-  };
-  const bytes = [];
-  const op = (...b) => bytes.push(...b);
-  const u32 = (v) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-  const str = (v) => {
-    const b = Buffer.from(v, 'utf8');
-    op(0x58, ...u32(b.length), ...b); // BINUNICODE
-  };
-  const int = (v) => op(0x4a, ...u32(v >>> 0)); // BININT
-  const global = (m, n) => op(0x63, ...Buffer.from(`${m}\n${n}\n`, 'ascii')); // GLOBAL
-  const tuple = (vs) => {
-    op(0x28);
-    vs.forEach(int);
-    op(0x74);
-  };
-  op(0x80, 0x02); // PROTO 2
-  global('collections', 'OrderedDict');
-  op(0x29, 0x52, 0x28); // EMPTY_TUPLE, REDUCE, MARK
-  const files = {};
-  stateKeys(1000).forEach((entry, index) => {
-    const numel = entry.shape.reduce((a, b) => a * b, 1);
-    const isCount = entry.key.endsWith('num_batches_tracked');
-    let data;
-    if (isCount) data = new Uint8Array(new BigInt64Array([0n]).buffer);
-    else {
-      const values = new Float32Array(numel);
-      const bound = Math.sqrt(6 / Math.max(1, entry.shape.slice(1).reduce((a, b) => a * b, 1)));
-      for (let i = 0; i < numel; i++) {
-        if (entry.key.endsWith('running_var') || (entry.kind === 'bn' && entry.key.endsWith('.weight'))) values[i] = 1;
-        else if (entry.kind === 'bn') values[i] = 0;
-        else values[i] = (uniform() * 2 - 1) * bound;
-      }
-      data = new Uint8Array(values.buffer);
-    }
-    files[`archive/data/${index}`] = [data, { level: 0 }];
-    const stride = entry.shape.map((_, i) => entry.shape.slice(i + 1).reduce((a, b) => a * b, 1));
-    str(entry.key);
-    global('torch._utils', '_rebuild_tensor_v2');
-    op(0x28, 0x28);
-    str('storage');
-    global('torch', isCount ? 'LongStorage' : 'FloatStorage');
-    str(String(index));
-    str('cpu');
-    int(numel);
-    op(0x74, 0x51); // TUPLE (persistent id), BINPERSID
-    int(0);
-    tuple(entry.shape);
-    tuple(stride);
-    op(0x89); // requires_grad=False
-    global('collections', 'OrderedDict');
-    op(0x29, 0x52, 0x74, 0x52); // backward_hooks, TUPLE, REDUCE
-  });
-  op(0x75, 0x2e); // SETITEMS, STOP
-  files['archive/data.pkl'] = [Uint8Array.from(bytes), { level: 0 }];
-  files['archive/version'] = [Buffer.from('3\n'), { level: 0 }];
-  writeFileSync(file, zipSync(files));
-}
-
 /** The weights file name under WEIGHTS_ROOT the pretrained strategies use, and whether it is real. */
 async function ensureWeights() {
   mkdirSync(WEIGHTS_ROOT, { recursive: true });
@@ -278,7 +205,9 @@ async function ensureWeights() {
   }
   const target = path.join(WEIGHTS_ROOT, STANDIN_WEIGHTS);
   if (!existsSync(target)) {
-    await writeRandomResnet18Pth(target, 0);
+    // He-initialised conv/fc and identity BatchNorm: torchvision's names, shapes and format, random numbers.
+    const { writeRandomResnet18Pth } = await import(pathToFileURL(path.join(root, 'dist/libs/training/src/weights/random-resnet18-pth.js')).href);
+    await writeRandomResnet18Pth(target, { seed: 7 });
   }
   const line = '━'.repeat(78);
   process.stdout.write(

@@ -10,7 +10,7 @@ import { TEST_WEIGHTS, TINY_DATASET, tinyExperiment, type E2eFleet } from '../su
 import { FleetApi } from '../support/fleet-api.js';
 import { FleetHarness, type StartWorkerOptions } from '../support/fleet-harness.js';
 import type { PrivatePostgres, PrivateRedis } from '../support/private-services.js';
-import { writeResnet18Pth } from '../support/resnet18-pth.js';
+import { writeRandomResnet18Pth } from '@fleet/training/weights/random-resnet18-pth.js';
 import { writeTinyDataset } from '../support/tiny-dataset.js';
 
 export interface FaultFleetOptions {
@@ -46,7 +46,7 @@ export async function startFaultFleet(options: FaultFleetOptions = {}): Promise<
   });
   const prisma = new PrismaService(harness.databaseUrl);
   try {
-    await Promise.all([writeTinyDataset(path.join(harness.dataRoot, TINY_DATASET)), writeResnet18Pth(path.join(harness.weightsRoot, TEST_WEIGHTS))]);
+    await Promise.all([writeTinyDataset(path.join(harness.dataRoot, TINY_DATASET)), writeRandomResnet18Pth(path.join(harness.weightsRoot, TEST_WEIGHTS))]);
     const apiProcess = await harness.startApi(options.apiEnv ? { env: options.apiEnv } : {});
     const workers = await Promise.all(Array.from({ length: options.workers ?? 1 }, () => harness.startWorker({ args: FAULT_WORKER_ARGS, ...options.worker })));
     return {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadStateDict } from '@fleet/training/weights/index.js';
 import { stateKeys } from '@fleet/training/model/resnet18-spec.js';
-import { writeResnet18Pth } from '../support/resnet18-pth.js';
+import { writeRandomResnet18Pth } from '@fleet/training/weights/random-resnet18-pth.js';
 
 describe('generated ResNet18 test weights', () => {
   let dir: string;
@@ -17,7 +17,7 @@ describe('generated ResNet18 test weights', () => {
   });
 
   it('load with the torchvision resnet18 keys, shapes and dtypes', async () => {
-    const file = await writeResnet18Pth(path.join(dir, 'resnet18.pth'), { numClasses: 10 });
+    const file = await writeRandomResnet18Pth(path.join(dir, 'resnet18.pth'), { numClasses: 10 });
     const dict = await loadStateDict(file);
     const expected = stateKeys(10);
     expect([...dict.keys()]).toEqual(expected.map((k) => k.key));

@@ -7,7 +7,7 @@ import { PrismaService } from '@fleet/persistence';
 import { QueueName, type ExperimentStatusName } from '@fleet/queue';
 import { FleetApi } from './fleet-api.js';
 import { FleetHarness, type ApiHandle, type StartWorkerOptions, type WorkerHandle } from './fleet-harness.js';
-import { writeResnet18Pth } from './resnet18-pth.js';
+import { writeRandomResnet18Pth } from '@fleet/training/weights/random-resnet18-pth.js';
 import { writeTinyDataset, type TinyDatasetOptions } from './tiny-dataset.js';
 import { waitFor } from './wait-for.js';
 
@@ -37,7 +37,7 @@ export async function startE2eFleet(options: E2eFleetOptions = {}): Promise<E2eF
   try {
     await Promise.all([
       writeTinyDataset(path.join(harness.dataRoot, TINY_DATASET), options.dataset),
-      writeResnet18Pth(path.join(harness.weightsRoot, TEST_WEIGHTS)),
+      writeRandomResnet18Pth(path.join(harness.weightsRoot, TEST_WEIGHTS)),
     ]);
     const apiProcess = await harness.startApi();
     const workers = await Promise.all(Array.from({ length: options.workers ?? 1 }, () => harness.startWorker(options.worker)));

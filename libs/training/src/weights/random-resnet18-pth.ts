@@ -1,9 +1,10 @@
 // Writes a ResNet18-shaped PyTorch state dict (.pth, torch >= 1.6 zip format) with seeded
-// He-initialised weights: what the pretrained strategies need in tests without committing 45 MB
-// or needing Python. Not ImageNet weights: numbers are random, only names/shapes/format are real.
+// He-initialised weights and identity BatchNorm: what the pretrained strategies need in tests
+// (without committing 45 MB or needing Python) and the demo's loudly named offline stand-in.
+// Not ImageNet weights: numbers are random, only names, shapes and format are real.
 import { writeFile } from 'node:fs/promises';
 import { zipSync, type Zippable } from 'fflate';
-import { stateKeys } from '@fleet/training/model/resnet18-spec.js';
+import { stateKeys } from '../model/resnet18-spec.js';
 
 class PickleWriter {
   private readonly chunks: number[] = [];
@@ -46,7 +47,7 @@ function u32(value: number): number[] {
 }
 
 /** Writes the state dict to `file`; `numClasses` sizes fc (1000 = ImageNet, as torchvision's). */
-export async function writeResnet18Pth(file: string, options: { seed?: number; numClasses?: number } = {}): Promise<string> {
+export async function writeRandomResnet18Pth(file: string, options: { seed?: number; numClasses?: number } = {}): Promise<string> {
   let state = (options.seed ?? 7) >>> 0 || 7;
   const uniform = (): number => {
     state ^= state << 13;
