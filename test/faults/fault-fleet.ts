@@ -1,17 +1,12 @@
-// The fleet of the fault suites: like test/support/e2e-fleet.ts (built API, workers, tiny dataset,
-// generated weights, Prisma for assertions) but optionally wired to a PRIVATE Redis and/or
+// The fleet of the fault suites: test/support/e2e-fleet.ts's (built API, workers, tiny dataset,
+// generated weights, Prisma for assertions), optionally wired to a PRIVATE Redis and/or
 // Postgres (test/support/private-services.ts) that the test may stop and restart, plus the checks
 // every fault test makes on a finished experiment.
-import path from 'node:path';
 import { Redis } from 'ioredis';
-import { PrismaService } from '@fleet/persistence';
 import { eventStreamKey, type ExperimentEvent } from '@fleet/queue';
-import { TEST_WEIGHTS, TINY_DATASET, tinyExperiment, type E2eFleet } from '../support/e2e-fleet.js';
-import { FleetApi } from '../support/fleet-api.js';
-import { FleetHarness, type StartWorkerOptions } from '../support/fleet-harness.js';
+import { startE2eFleet, tinyExperiment, type E2eFleet } from '../support/e2e-fleet.js';
+import type { StartWorkerOptions } from '../support/fleet-harness.js';
 import type { PrivatePostgres, PrivateRedis } from '../support/private-services.js';
-import { writeRandomResnet18Pth } from '@fleet/training/weights/random-resnet18-pth.js';
-import { writeTinyDataset } from '../support/tiny-dataset.js';
 
 export interface FaultFleetOptions {
   /** Private Redis to use instead of the shared test one. */
@@ -39,32 +34,14 @@ export function faultExperiment(overrides: Record<string, unknown> = {}): Record
 /** Worker settings that make a lost lock visible within seconds instead of 30 s. */
 export const FAST_STALL = { WORKER_LOCK_DURATION_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000', WORKER_HEARTBEAT_MS: '500' };
 
-export async function startFaultFleet(options: FaultFleetOptions = {}): Promise<E2eFleet> {
-  const harness = await FleetHarness.create({
-    ...(options.redis ? { redisUrl: options.redis.url } : {}),
-    ...(options.postgres ? { databaseUrl: options.postgres.url() } : {}),
+export function startFaultFleet(options: FaultFleetOptions = {}): Promise<E2eFleet> {
+  return startE2eFleet({
+    redisUrl: options.redis?.url,
+    databaseUrl: options.postgres?.url(),
+    apiEnv: options.apiEnv,
+    workers: options.workers,
+    worker: { args: FAULT_WORKER_ARGS, ...options.worker },
   });
-  const prisma = new PrismaService(harness.databaseUrl);
-  try {
-    await Promise.all([writeTinyDataset(path.join(harness.dataRoot, TINY_DATASET)), writeRandomResnet18Pth(path.join(harness.weightsRoot, TEST_WEIGHTS))]);
-    const apiProcess = await harness.startApi(options.apiEnv ? { env: options.apiEnv } : {});
-    const workers = await Promise.all(Array.from({ length: options.workers ?? 1 }, () => harness.startWorker({ args: FAULT_WORKER_ARGS, ...options.worker })));
-    return {
-      harness,
-      apiProcess,
-      api: new FleetApi(apiProcess.url),
-      workers,
-      prisma,
-      async close() {
-        await harness.teardown();
-        await prisma.$disconnect();
-      },
-    };
-  } catch (err) {
-    await harness.teardown().catch(() => undefined);
-    await prisma.$disconnect();
-    throw err;
-  }
 }
 
 /** Every event of an experiment's Redis Stream, in order. */

@@ -20,6 +20,12 @@ export interface E2eFleetOptions {
   /** Options of every worker (env such as WORKER_LOCK_DURATION_MS). */
   worker?: StartWorkerOptions;
   dataset?: TinyDatasetOptions;
+  /** Redis instead of the shared test one (the fault suites' private, restartable Redis). */
+  redisUrl?: string;
+  /** Database instead of the shared test database (a private, restartable Postgres). */
+  databaseUrl?: string;
+  /** Extra environment of the API. */
+  apiEnv?: Record<string, string>;
 }
 
 export interface E2eFleet {
@@ -32,14 +38,17 @@ export interface E2eFleet {
 }
 
 export async function startE2eFleet(options: E2eFleetOptions = {}): Promise<E2eFleet> {
-  const harness = await FleetHarness.create();
+  const harness = await FleetHarness.create({
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+  });
   const prisma = new PrismaService(harness.databaseUrl);
   try {
     await Promise.all([
       writeTinyDataset(path.join(harness.dataRoot, TINY_DATASET), options.dataset),
       writeRandomResnet18Pth(path.join(harness.weightsRoot, TEST_WEIGHTS)),
     ]);
-    const apiProcess = await harness.startApi();
+    const apiProcess = await harness.startApi(options.apiEnv ? { env: options.apiEnv } : {});
     const workers = await Promise.all(Array.from({ length: options.workers ?? 1 }, () => harness.startWorker(options.worker)));
     return {
       harness,
@@ -53,7 +62,8 @@ export async function startE2eFleet(options: E2eFleetOptions = {}): Promise<E2eF
       },
     };
   } catch (err) {
-    await harness.teardown();
+    // the start's error is what the test must report, not a failure of the clean-up after it
+    await harness.teardown().catch(() => undefined);
     await prisma.$disconnect();
     throw err;
   }
