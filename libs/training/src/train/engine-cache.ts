@@ -24,6 +24,11 @@ export class EngineCache {
     this.maxStateDicts = options.maxStateDicts ?? 2;
   }
 
+  /** State dicts currently held. */
+  get stateDictCount(): number {
+    return this.stateDicts.size;
+  }
+
   loadDataset(root: string): Promise<ImageFolderDataset> {
     return loadImageFolder(root, { cache: this.images });
   }

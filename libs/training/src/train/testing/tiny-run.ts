@@ -24,7 +24,10 @@ export async function calibratedStateDict(seed = 5, imageSize = 32): Promise<Sta
   try {
     model.initScratch(new Rng(seed));
     for (const bn of model.bns.values()) bn.momentum = 1;
-    tf.tidy(() => model.forward(tf.randomNormal([16, imageSize, imageSize, 3], 0, 1, 'float32', seed) as tf.Tensor4D, 'train'));
+    // Only the side effect (running statistics) is wanted: the logits are disposed with the rest.
+    tf.tidy(() => {
+      model.forward(tf.randomNormal([16, imageSize, imageSize, 3], 0, 1, 'float32', seed) as tf.Tensor4D, 'train');
+    });
     return await exportStateDict(model);
   } finally {
     model.dispose();
