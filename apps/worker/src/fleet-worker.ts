@@ -56,7 +56,7 @@ export class FleetWorker {
     this.workers = new WorkerRepository(this.prisma);
     const env = options.gpu === undefined ? process.env : { ...process.env, CUDA_VISIBLE_DEVICES: String(options.gpu) };
     const childPath = options.childPath ?? fileURLToPath(new URL('./training-child.js', import.meta.url));
-    this.children = Array.from({ length: options.concurrency }, () => new TrainingChildHost({ childPath, backend: options.backend, env, log: this.log }));
+    this.children = Array.from({ length: options.concurrency }, () => new TrainingChildHost({ childPath, backend: options.backend, env, recycle: options.childRecycle, log: this.log }));
     this.runs = new ExperimentRunRepository(this.prisma);
     this.events = new ExperimentEventPublisher(this.redis, config.queuePrefix, this.log);
     this.processor = new TrainExperimentProcessor({

@@ -45,8 +45,6 @@ const PROBE_FILE = '.write-probe';
 export class TrainExperimentProcessor {
   private readonly running = new Map<string, RunningJob>();
   private readonly reserved = new Set<TrainingChildHost>();
-  /** Jobs each child was given, for the warm-cache log line (job 2+ reuse its cache). */
-  private readonly jobsStarted = new Map<TrainingChildHost, number>();
   private shuttingDown = false;
   private readonly log: (line: string) => void;
 
@@ -142,7 +140,7 @@ export class TrainExperimentProcessor {
               onProgress: (progress: BatchProgress) => {
                 if (!firstBatchLogged) {
                   firstBatchLogged = true;
-                  this.log(`job ${job.id}: pickup to first batch ${Math.round(performance.now() - pickedUpAt)} ms (training child ${child.pid}, job ${this.jobsStarted.get(child) ?? 0} of this child${resumedAfter > 0 ? `, resumed after epoch ${resumedAfter}` : ''})`);
+                  this.log(`job ${job.id}: pickup to first batch ${Math.round(performance.now() - pickedUpAt)} ms (training child ${child.pid}, job ${child.jobsDone + 1} of this child${resumedAfter > 0 ? `, resumed after epoch ${resumedAfter}` : ''})`);
                 }
                 const now = performance.now();
                 if (now - lastProgressAt < (this.options.progressIntervalMs ?? 250)) return;
@@ -230,7 +228,6 @@ export class TrainExperimentProcessor {
     const child = this.options.children.find((c) => !this.reserved.has(c) && !c.busy);
     if (!child) throw new Error('no free training child (concurrency exceeds the number of training processes)');
     this.reserved.add(child);
-    this.jobsStarted.set(child, (this.jobsStarted.get(child) ?? 0) + 1);
     return child;
   }
 

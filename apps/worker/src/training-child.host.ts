@@ -1,10 +1,13 @@
 // Parent side of one training child process: forks it, waits for its backend, runs one training
 // at a time through it and restarts it when it dies. A child that dies mid-run fails that run with
-// ChildCrashedError (retryable) instead of hanging the job.
+// ChildCrashedError (retryable) instead of hanging the job. After a run, a child that reached its
+// job count or memory limit (child-recycle.ts) is replaced in the background: the finished job
+// does not wait for it and the next one finds a fresh child starting or ready.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { BackendInfo, BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
-import { isChildMessage, type ChildMessage, type ParentMessage, type RunFailure, type RunSpec } from './training-ipc.js';
+import { describeMemory, recycleReason, type ChildRecycleOptions } from './child-recycle.js';
+import { isChildMessage, type ChildMemory, type ChildMessage, type ParentMessage, type RunFailure, type RunSpec } from './training-ipc.js';
 
 export interface TrainingChildHostOptions {
   /** Path of the compiled training-child.js. */
@@ -15,6 +18,8 @@ export interface TrainingChildHostOptions {
   env?: NodeJS.ProcessEnv;
   /** How long the child may take to initialise its backend. Default 120000 ms. */
   readyTimeoutMs?: number;
+  /** When to replace the child between jobs. Default: never (the worker passes its options). */
+  recycle?: ChildRecycleOptions;
   log?: (line: string) => void;
 }
 
@@ -41,6 +46,10 @@ export class ChildCrashedError extends Error {
 
 interface PendingRun {
   runId: string;
+  /** The process running it: only its exit fails the run (an old child may exit after a replacement). */
+  child: ChildProcess;
+  /** Reported by the child with its outcome. */
+  memory?: ChildMemory;
   handlers: RunHandlers;
   resolve(outcome: RunOutcome): void;
   reject(err: Error): void;
@@ -54,6 +63,12 @@ export class TrainingChildHost {
   private starting: Promise<BackendInfo> | undefined;
   private pending: PendingRun | undefined;
   private stopping = false;
+  /** Runs finished by the current child. */
+  private jobsOnChild = 0;
+  /** Set while a replaced child shuts down; the next spawn waits for it (never two at once). */
+  private retiring: Promise<void> | undefined;
+  /** Children shut down on purpose: their exit is not news. */
+  private readonly retired = new WeakSet<ChildProcess>();
 
   constructor(private readonly options: TrainingChildHostOptions) {}
 
@@ -66,6 +81,11 @@ export class TrainingChildHost {
     return this.backendInfo;
   }
 
+  /** Runs the current child process has finished (job 2+ find its cache warm); 0 for a fresh one. */
+  get jobsDone(): number {
+    return this.child ? this.jobsOnChild : 0;
+  }
+
   get busy(): boolean {
     return this.pending !== undefined;
   }
@@ -73,7 +93,11 @@ export class TrainingChildHost {
   /** Forks the child (if not running) and resolves once its backend is ready. */
   start(): Promise<BackendInfo> {
     if (this.child && this.backendInfo) return Promise.resolve(this.backendInfo);
-    this.starting ??= this.spawn().finally(() => {
+    this.starting ??= (async () => {
+      await this.retiring;
+      if (this.stopping) throw new Error('the worker is stopping: no new training process');
+      return this.spawn();
+    })().finally(() => {
       this.starting = undefined;
     });
     return this.starting;
@@ -88,6 +112,7 @@ export class TrainingChildHost {
         serialization: 'advanced',
       });
       this.child = child;
+      this.jobsOnChild = 0;
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new Error(`training child did not initialise its backend within ${this.options.readyTimeoutMs ?? 120_000} ms`));
@@ -115,11 +140,11 @@ export class TrainingChildHost {
         }
         if (!ready) reject(new Error(`training child exited before it was ready (${signal ?? `code ${code}`})`));
         const pending = this.pending;
-        if (pending) {
+        if (pending?.child === child) {
           this.pending = undefined;
           pending.reject(new ChildCrashedError(`training process ${child.pid} died during the run (${signal ?? `exit code ${code}`})`));
         }
-        if (!this.stopping) log(`training child ${child.pid} exited (${signal ?? `code ${code}`}); a new one starts with the next job`);
+        if (!this.stopping && !this.retired.has(child)) log(`training child ${child.pid} exited (${signal ?? `code ${code}`}); a new one starts with the next job`);
       });
       child.on('error', (err) => log(`training child error: ${err.message}`));
     });
@@ -129,12 +154,48 @@ export class TrainingChildHost {
   async run(spec: RunSpec, handlers: RunHandlers): Promise<RunOutcome & { runId: string }> {
     if (this.pending) throw new Error('training child is busy');
     await this.start();
+    const child = this.child;
+    if (!child) throw new ChildCrashedError('training process exited before the run could start');
     const runId = randomUUID();
-    const outcome = await new Promise<RunOutcome>((resolve, reject) => {
-      this.pending = { runId, handlers, resolve, reject };
-      this.post({ type: 'run', runId, spec });
+    let settle!: Pick<PendingRun, 'resolve' | 'reject'>;
+    const outcome = new Promise<RunOutcome>((resolve, reject) => (settle = { resolve, reject }));
+    const entry: PendingRun = { runId, child, handlers, ...settle };
+    this.pending = entry;
+    this.post({ type: 'run', runId, spec });
+    try {
+      return { ...(await outcome), runId };
+    } finally {
+      this.afterRun(child, entry.memory);
+    }
+  }
+
+  /** Counts the finished run and replaces the child, in the background, when it reached a limit. */
+  private afterRun(child: ChildProcess, memory: ChildMemory | undefined): void {
+    if (this.child !== child) return; // it died during the run; the next start() forks a new one
+    this.jobsOnChild += 1;
+    const log = this.options.log ?? (() => undefined);
+    if (memory && memory.numTensors > 0) log(`training child ${child.pid} holds ${memory.numTensors} tensors between jobs (${describeMemory(memory)}): a leak`);
+    const reason = this.options.recycle && recycleReason(this.options.recycle, this.jobsOnChild, memory);
+    if (!reason || this.stopping) return;
+    log(`replacing training child ${child.pid} between jobs: ${reason}${memory ? `; ${describeMemory(memory)}` : ''}`);
+    this.retire();
+    // Start the replacement now, so the next job does not pay for the backend's start-up.
+    this.start().catch((err: unknown) => log(`replacement training child did not start (the next job tries again): ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  /** Detaches the current child at once (no new run can reach it) and shuts it down. */
+  private retire(): void {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    this.backendInfo = undefined;
+    this.retired.add(child);
+    const previous = this.retiring;
+    const done = Promise.all([previous, this.terminateChild(child, 5000)]).then(() => undefined);
+    this.retiring = done;
+    void done.finally(() => {
+      if (this.retiring === done) this.retiring = undefined;
     });
-    return { ...outcome, runId };
   }
 
   /** Asks the child to stop the current run at the next batch boundary. */
@@ -144,23 +205,24 @@ export class TrainingChildHost {
 
   /**
    * Replaces the child with a fresh one at the next run: after an engine failure its state (e.g. an
-   * aborted WebAssembly heap) cannot be trusted for the next job.
+   * aborted WebAssembly heap) cannot be trusted for the next job. A child that has not run a job yet
+   * (the replacement the limits already started after that run) is kept.
    */
   async recycle(): Promise<void> {
-    await this.terminate(5000);
+    if (this.jobsOnChild > 0) this.retire();
+    await this.retiring;
   }
 
   /** Stops the child for good: a polite shutdown message, SIGKILL if it is still there after graceMs. */
   async stop(graceMs = 5000): Promise<void> {
     this.stopping = true;
-    await this.terminate(graceMs);
+    await Promise.all([this.retiring, this.child && this.terminateChild(this.child, graceMs)]);
   }
 
-  private async terminate(graceMs: number): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  private async terminateChild(child: ChildProcess, graceMs: number): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    this.post({ type: 'shutdown' });
+    if (child.connected) child.send({ type: 'shutdown' } satisfies ParentMessage);
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
@@ -195,11 +257,13 @@ export class TrainingChildHost {
       }
       case 'done':
         this.pending = undefined;
+        pending.memory = message.memory;
         if (pending.error) return pending.reject(pending.error);
         pending.resolve(message.cancelled ? { status: 'cancelled' } : { status: 'completed' });
         return;
       case 'failed':
         this.pending = undefined;
+        pending.memory = message.memory;
         pending.reject(pending.error ?? new TrainingRunError(message.error));
         return;
     }

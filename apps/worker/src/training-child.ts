@@ -3,10 +3,10 @@
 // one trainRun at a time. It exists because tfjs compute is synchronous: on the worker's own event
 // loop it would stop BullMQ's lock renewal and the job would be declared stalled and run twice.
 // It must never outlive the worker: it exits when the IPC channel closes or its parent changes.
-import { EngineCache, initBackend, readCheckpoint, trainRun, type BackendPreference, type TrainStartInfo } from '@fleet/training';
+import { EngineCache, engineMemory, initBackend, readCheckpoint, trainRun, type BackendPreference, type TrainStartInfo } from '@fleet/training';
 import type { EpochMetrics } from '@fleet/training/contracts.js';
 import { classifyFailure } from './failure-kind.js';
-import { isParentMessage, type ChildMessage, type ParentMessage, type RunSpec } from './training-ipc.js';
+import { isParentMessage, type ChildMemory, type ChildMessage, type ParentMessage, type RunSpec } from './training-ipc.js';
 
 const PARENT_CHECK_MS = 1000;
 
@@ -57,6 +57,16 @@ async function replayCheckpointHistory(current: ActiveRun, dir: string, info: Tr
   }
 }
 
+/** Measured once trainRun has returned or thrown: its model and optimizer are disposed by then. */
+function memoryNow(): ChildMemory | undefined {
+  try {
+    const { numTensors, numBytes, wasmHeapBytes, rssBytes } = engineMemory();
+    return { numTensors, numBytes, wasmHeapBytes, rssBytes };
+  } catch {
+    return undefined;
+  }
+}
+
 async function run(runId: string, spec: RunSpec): Promise<void> {
   const current: ActiveRun = { runId, controller: new AbortController(), acks: new Map() };
   active = current;
@@ -78,12 +88,12 @@ async function run(runId: string, spec: RunSpec): Promise<void> {
       // The engine awaits this before the next epoch: the epoch is in Postgres before training goes on.
       onEpoch: (metrics) => reportEpoch(current, metrics),
     });
-    send({ type: 'done', runId, cancelled: result.cancelled === true || current.controller.signal.aborted });
+    send({ type: 'done', runId, cancelled: result.cancelled === true || current.controller.signal.aborted, memory: memoryNow() });
   } catch (err) {
     if (current.controller.signal.aborted) {
-      send({ type: 'done', runId, cancelled: true });
+      send({ type: 'done', runId, cancelled: true, memory: memoryNow() });
     } else {
-      send({ type: 'failed', runId, error: classifyFailure(err) });
+      send({ type: 'failed', runId, error: classifyFailure(err), memory: memoryNow() });
     }
   } finally {
     if (active === current) active = undefined;

@@ -31,6 +31,16 @@ export interface RunFailure {
   kind: FailureKind;
 }
 
+/** What the training process holds after a run (the engine's EngineMemory, without the import). */
+export interface ChildMemory {
+  /** tensors still alive: 0 between jobs unless something leaks */
+  numTensors: number;
+  numBytes: number;
+  /** 0 on backends other than wasm */
+  wasmHeapBytes: number;
+  rssBytes: number;
+}
+
 export type ChildMessage =
   | { type: 'ready'; backend: BackendInfo; pid: number }
   /** The backend could not be initialised: the child exits after sending it. */
@@ -39,8 +49,9 @@ export type ChildMessage =
   | { type: 'started'; runId: string; startEpoch: number; trainImages: number; valImages: number }
   | { type: 'progress'; runId: string; progress: BatchProgress }
   | { type: 'epoch'; runId: string; metrics: EpochMetrics }
-  | { type: 'done'; runId: string; cancelled: boolean }
-  | { type: 'failed'; runId: string; error: RunFailure };
+  /** memory: measured after the engine released the run, so the worker can recycle between jobs. */
+  | { type: 'done'; runId: string; cancelled: boolean; memory?: ChildMemory }
+  | { type: 'failed'; runId: string; error: RunFailure; memory?: ChildMemory };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;

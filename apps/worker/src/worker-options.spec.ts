@@ -11,6 +11,7 @@ describe('parseWorkerOptions', () => {
       lockDurationMs: 30_000,
       stalledIntervalMs: 30_000,
       heartbeatMs: 5_000,
+      childRecycle: { maxJobs: 1000, maxHeapBytes: 3584 * 1024 ** 2, maxRssBytes: 0 },
     });
   });
 
@@ -19,8 +20,19 @@ describe('parseWorkerOptions', () => {
       WORKER_LOCK_DURATION_MS: '2000',
       WORKER_STALLED_INTERVAL_MS: '1000',
       WORKER_HEARTBEAT_MS: '500',
+      WORKER_CHILD_MAX_JOBS: '50',
+      WORKER_CHILD_MAX_HEAP_MB: '0',
+      WORKER_CHILD_MAX_RSS_MB: '6144',
     });
-    expect(opts).toEqual({ gpu: 1, concurrency: 2, backend: 'wasm', lockDurationMs: 2000, stalledIntervalMs: 1000, heartbeatMs: 500 });
+    expect(opts).toEqual({
+      gpu: 1,
+      concurrency: 2,
+      backend: 'wasm',
+      lockDurationMs: 2000,
+      stalledIntervalMs: 1000,
+      heartbeatMs: 500,
+      childRecycle: { maxJobs: 50, maxHeapBytes: 0, maxRssBytes: 6144 * 1024 ** 2 },
+    });
   });
 
   it('takes the backend from WORKER_BACKEND when the flag is absent', () => {
@@ -32,6 +44,8 @@ describe('parseWorkerOptions', () => {
     [argv('--concurrency', '0'), {}, /--concurrency must be between 1 and 64/],
     [argv('--gpu', 'x'), {}, /--gpu must be an integer/],
     [argv(), { WORKER_LOCK_DURATION_MS: '10' }, /WORKER_LOCK_DURATION_MS must be between/],
+    [argv(), { WORKER_CHILD_MAX_HEAP_MB: '5000' }, /WORKER_CHILD_MAX_HEAP_MB must be between 0 and 4096/],
+    [argv(), { WORKER_CHILD_MAX_JOBS: '-1' }, /WORKER_CHILD_MAX_JOBS must be an integer/],
   ])('rejects %j %j with a message naming the option', (args, env, message) => {
     expect(() => parseWorkerOptions(args, env)).toThrow(message);
   });

@@ -1,6 +1,7 @@
 // Command line and environment of a worker process. Pure: parses what it is given, so the rules
 // are unit-tested without starting anything. Invalid values throw one line naming the flag/variable.
 import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_CHILD_RECYCLE, type ChildRecycleOptions } from './child-recycle.js';
 
 export const WORKER_BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type WorkerBackend = (typeof WORKER_BACKENDS)[number];
@@ -18,9 +19,13 @@ export interface WorkerOptions {
   stalledIntervalMs: number;
   /** Worker table heartbeat period. Default 5000 ms (env WORKER_HEARTBEAT_MS) */
   heartbeatMs: number;
+  /** When a training process is replaced between jobs; see ChildRecycleOptions for the defaults. */
+  childRecycle: ChildRecycleOptions;
 }
 
 type Env = Record<string, string | undefined>;
+
+const MiB = 1024 ** 2;
 
 function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
@@ -53,5 +58,11 @@ export function parseWorkerOptions(argv: string[], env: Env = process.env): Work
     lockDurationMs,
     stalledIntervalMs: int('WORKER_STALLED_INTERVAL_MS', env.WORKER_STALLED_INTERVAL_MS, lockDurationMs, 100, 3_600_000),
     heartbeatMs: int('WORKER_HEARTBEAT_MS', env.WORKER_HEARTBEAT_MS, 5_000, 100, 600_000),
+    childRecycle: {
+      maxJobs: int('WORKER_CHILD_MAX_JOBS', env.WORKER_CHILD_MAX_JOBS, DEFAULT_CHILD_RECYCLE.maxJobs, 0, 1_000_000_000),
+      // The wasm heap cannot pass 4 GB (4096 MiB), so a larger limit could never trigger.
+      maxHeapBytes: int('WORKER_CHILD_MAX_HEAP_MB', env.WORKER_CHILD_MAX_HEAP_MB, DEFAULT_CHILD_RECYCLE.maxHeapBytes / MiB, 0, 4096) * MiB,
+      maxRssBytes: int('WORKER_CHILD_MAX_RSS_MB', env.WORKER_CHILD_MAX_RSS_MB, DEFAULT_CHILD_RECYCLE.maxRssBytes / MiB, 0, 16_777_216) * MiB,
+    },
   };
 }

@@ -8,6 +8,7 @@ export { Rng, type RngState } from './rng.js';
 
 export { currentBackend, initBackend, type BackendPreference } from './backend/init-backend.js';
 export { registerWasmTrainingKernels } from './backend/wasm-kernels.js';
+export { engineMemory, wasmHeapBytes, type EngineMemory } from './backend/engine-memory.js';
 export { assertNoWebgpuErrors, assertWebgpuStepFits } from './backend/webgpu-backend.js';
 
 export { ResNet18, type ForwardMode } from './model/resnet18.js';
