@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   try {
     await writeTinyDataset(path.join(harness.dataRoot, 'tiny'), { size: 32, trainPerClass: 2, valPerClass: 1 });
     const apiHandle = await harness.startApi();
-    await Promise.all(Array.from({ length: WORKERS }, () => harness.startWorker({ args: ['--backend', BACKEND] })));
+    const workers = await Promise.all(Array.from({ length: WORKERS }, () => harness.startWorker({ args: ['--backend', BACKEND] })));
     const api = new FleetApi(apiHandle.url);
     const pickup: number[] = [];
     const finish: number[] = [];
@@ -75,6 +75,10 @@ async function main(): Promise<void> {
     process.stdout.write(`queue overhead over ${JOBS} tiny jobs, ${WORKERS} worker(s), backend ${BACKEND}\n`);
     process.stdout.write(`${report('POST -> worker started', pickup)}\n`);
     process.stdout.write(`${report('last epoch -> succeeded visible in API', finish)}\n`);
+    // Figures from a run whose training processes were replaced (limits) or crashed are not clean.
+    const workerOutput = workers.map((w) => w.process.output).join('\n');
+    const count = (pattern: RegExp): number => workerOutput.match(pattern)?.length ?? 0;
+    process.stdout.write(`training processes replaced between jobs: ${count(/replacing training child/g)}, crashed: ${count(/training process crashed/g)}\n`);
   } finally {
     redis.disconnect();
     await harness.teardown();
