@@ -40,6 +40,17 @@ const PG_TYPES: Record<string, string> = {
   BigInt: 'bigint',
 };
 
+/** Element type names of Postgres arrays (information_schema's udt_name of a list column is '_' + this). */
+const PG_ELEMENT_TYPES: Record<string, string> = {
+  String: 'text',
+  Int: 'int4',
+  Float: 'float8',
+  Boolean: 'bool',
+  DateTime: 'timestamp',
+  Json: 'jsonb',
+  BigInt: 'int8',
+};
+
 describe('schema.prisma vs applied migrations', () => {
   const db = new pg.Client({ connectionString: testDatabaseUrl() });
   let dmmf: Dmmf;
@@ -65,9 +76,9 @@ describe('schema.prisma vs applied migrations', () => {
         const column = actual.get(key);
         expect({ key, present: column !== undefined }).toEqual({ key, present: true });
         if (!column) continue;
-        const type = field.kind === 'enum' ? field.type : field.isList ? `_${field.type}` : PG_TYPES[field.type];
         const actualType = field.kind === 'enum' || field.isList ? column.udt_name : column.data_type;
-        const expectedType = field.isList ? (field.type === 'Float' ? '_float8' : `_${field.type}`) : type;
+        const element = field.kind === 'enum' ? field.type : PG_ELEMENT_TYPES[field.type];
+        const expectedType = field.isList ? `_${element}` : field.kind === 'enum' ? field.type : PG_TYPES[field.type];
         expect({ key, type: actualType }).toEqual({ key, type: expectedType });
         const nullable = field.isList ? column.is_nullable === 'YES' : !field.isRequired;
         expect({ key, nullable: column.is_nullable === 'YES' }).toEqual({ key, nullable });

@@ -3,7 +3,7 @@
 import type { ExperimentConfigData } from '@fleet/queue';
 import type { Strategy } from '@fleet/training/contracts.js';
 import type { ExperimentStatus } from './generated/prisma/enums.js';
-import type { Experiment } from './generated/prisma/client.js';
+import type { ExperimentRow } from './prisma.service.js';
 
 export interface ExperimentRecord {
   id: string;
@@ -39,7 +39,7 @@ export interface NewExperiment {
 
 export const FINAL_STATUSES: readonly ExperimentStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-export function toExperimentRecord(row: Experiment): ExperimentRecord {
+export function toExperimentRecord(row: ExperimentRow): ExperimentRecord {
   const config: ExperimentConfigData = {
     dataset: row.dataset,
     strategy: row.strategy as Strategy,

@@ -2,11 +2,23 @@
 // usable standalone (worker, CLI, tests). Runtime goes through @prisma/adapter-pg: no native
 // query engine is needed (see README "Database").
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from './generated/prisma/client.js';
+import { PrismaClient, type Experiment } from './generated/prisma/client.js';
 
-export class PrismaService extends PrismaClient {
+/**
+ * Columns no model query returns: Experiment's learning-curve columns are maintained by database
+ * triggers and read only by the sweep comparison's own SQL, so listing or loading experiments does
+ * not carry (and parse) every run's curve arrays.
+ */
+const OMIT = {
+  experiment: { curveEpochs: true, curveValAcc: true, curveTrainLoss: true, epochSecondsSum: true },
+} as const;
+
+/** An Experiment row as model queries return it (without the omitted columns). */
+export type ExperimentRow = Omit<Experiment, keyof typeof OMIT.experiment>;
+
+export class PrismaService extends PrismaClient<{ adapter: PrismaPg; omit: typeof OMIT }> {
   constructor(databaseUrl: string) {
-    super({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+    super({ adapter: new PrismaPg({ connectionString: databaseUrl }), omit: OMIT });
   }
 
   async onModuleInit(): Promise<void> {
