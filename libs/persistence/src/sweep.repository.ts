@@ -35,8 +35,8 @@ export interface SweepRun {
   bestValAcc: number | null;
   bestEpoch: number | null;
   finalValAcc: number | null;
-  startedAt: Date | null;
-  finishedAt: Date | null;
+  /** Wall time of the run in seconds: finishedAt - startedAt, or so far while it runs; null before it starts. */
+  seconds: number | null;
   error: string | null;
 }
 
@@ -44,7 +44,7 @@ export interface SweepWithRuns extends SweepSummary {
   runs: SweepRun[];
 }
 
-/** One run of a compared sweep with the value of the grouping field and its mean epoch time. */
+/** One run of a compared sweep with the value of the grouping field. */
 export interface CompareRun {
   id: string;
   seed: number;
@@ -52,21 +52,13 @@ export interface CompareRun {
   gridValues: Record<string, unknown> | null;
   bestValAcc: number | null;
   bestEpoch: number | null;
-  /** Mean seconds over all its stored epochs; null when none is stored. */
-  meanEpochSeconds: number | null;
+  /** Epochs stored for the run, and the sum of their seconds (its mean epoch time is the quotient). */
+  storedEpochs: number;
+  epochSecondsSum: number;
   groupValue: string | number | null;
 }
 
-/** Sample statistics of one group (over its succeeded runs that have a best val acc). */
-export interface SampleStats {
-  n: number;
-  /** null when n = 0. */
-  mean: number | null;
-  /** Sample variance (n - 1); null when n < 2. */
-  variance: number | null;
-}
-
-/** Per-epoch aggregates of one group's succeeded runs. */
+/** Per-epoch aggregates over one group's succeeded runs (those with a best val acc). */
 export interface CompareEpochStats {
   epoch: number;
   n: number;
@@ -75,21 +67,13 @@ export interface CompareEpochStats {
   valAccStd: number | null;
   trainLossMean: number;
   trainLossStd: number | null;
-  secondsSum: number;
-}
-
-/** Aggregates of one group (key: JSON.stringify of its value), computed by Postgres. */
-export interface CompareGroupStats {
-  value: string | number | null;
-  bestValAcc: SampleStats;
-  /** Epochs ascending; succeeded runs only. */
-  epochs: CompareEpochStats[];
 }
 
 export interface SweepComparison {
   /** In creation (grid) order. */
   runs: CompareRun[];
-  groups: Map<string, CompareGroupStats>;
+  /** Key: groupKey(group value). Epochs ascending; groups without a succeeded run are absent. */
+  curves: Map<string, CompareEpochStats[]>;
 }
 
 /**
@@ -121,33 +105,71 @@ export function groupKey(value: string | number | null): string {
   return JSON.stringify(value);
 }
 
-interface CompareRunRow {
-  id: string;
-  seed: number;
-  status: ExperimentStatus;
+interface SweepRunRow extends Omit<SweepRun, 'gridValues'> {
   gridValues: unknown;
-  bestValAcc: number | null;
-  bestEpoch: number | null;
-  groupValue: string | number | null;
-  groupN: number;
-  groupMean: number | null;
-  groupVariance: number | null;
 }
 
-/** A row of the epoch aggregation: per run (perRun) or per group and epoch (the `done` runs only). */
-interface CompareEpochRow {
-  perRun: boolean;
-  experimentId: string | null;
-  groupValue: string | number | null;
-  epoch: number | null;
-  meanSeconds: number | null;
-  n: number;
-  valAccMean: number | null;
-  valAccStd: number | null;
-  trainLossMean: number | null;
-  trainLossStd: number | null;
-  secondsSum: number | null;
+interface CompareRunRow extends Omit<CompareRun, 'gridValues'> {
+  gridValues: unknown;
 }
+
+/** One group's aggregates at one epoch. */
+interface CompareCurveRow extends CompareEpochStats {
+  groupValue: string | number | null;
+}
+
+/** The runs that enter a comparison's statistics. */
+const DONE = Prisma.sql`e."status" = 'succeeded' AND e."bestValAcc" IS NOT NULL`;
+
+/**
+ * The statements behind findWithRuns and compare, exported so that bench:history EXPLAINs exactly
+ * what the API runs.
+ */
+export const sweepQueries = {
+  /**
+   * One row per run of the sweep, in creation (grid) order: only what the detail shows. The run's
+   * duration is computed here (timestamps are stored in UTC): parsing two timestamps per row took
+   * about as long in Node as reading everything else of 1000 rows.
+   */
+  runs(id: string): Prisma.Sql {
+    return Prisma.sql`
+      SELECT e."id", e."strategy", e."gridValues", e."status"::text AS "status", e."epochsDone", e."bestValAcc", e."bestEpoch",
+             e."finalValAcc", e."error",
+             extract(epoch FROM coalesce(e."finishedAt", now() AT TIME ZONE 'UTC') - e."startedAt")::float8 AS "seconds"
+      FROM "Experiment" e
+      WHERE e."sweepId" = ${id}
+      ORDER BY e."createdAt" ASC, e."id" ASC`;
+  },
+
+  /** The runs of a comparison with their group value and epoch time (from the curve columns). */
+  compareRuns(id: string, field: ExperimentConfigField): Prisma.Sql {
+    return Prisma.sql`
+      SELECT e."id", e."seed", e."status"::text AS "status", e."gridValues", e."bestValAcc", e."bestEpoch", ${groupColumn(field)} AS "groupValue",
+             coalesce(cardinality(e."curveEpochs"), 0) AS "storedEpochs", e."epochSecondsSum"
+      FROM "Experiment" e
+      WHERE e."sweepId" = ${id}
+      ORDER BY e."createdAt" ASC, e."id" ASC`;
+  },
+
+  /**
+   * Per group and epoch, mean and sample std of val acc and train loss over the group's succeeded
+   * runs, from the curve arrays that each Experiment row carries (kept equal to its EpochMetric
+   * rows by triggers): one row read per run instead of one heap page per epoch row. unnest's
+   * planner estimate (10 rows per run) keeps the plan's cost far below jit_above_cost: JIT
+   * compilation would take longer than the query.
+   */
+  compareCurves(id: string, field: ExperimentConfigField): Prisma.Sql {
+    return Prisma.sql`
+      SELECT ${groupColumn(field)} AS "groupValue", u."epoch", count(*)::int AS "n",
+             avg(e."curveValAcc"[u.i]) AS "valAccMean", stddev_samp(e."curveValAcc"[u.i]) AS "valAccStd",
+             avg(e."curveTrainLoss"[u.i]) AS "trainLossMean", stddev_samp(e."curveTrainLoss"[u.i]) AS "trainLossStd"
+      FROM "Experiment" e
+      CROSS JOIN LATERAL unnest(e."curveEpochs") WITH ORDINALITY AS u("epoch", i)
+      WHERE e."sweepId" = ${id} AND ${DONE}
+      GROUP BY 1, 2
+      ORDER BY 2`;
+  },
+};
 
 /** Default number of sweeps list() returns. */
 export const DEFAULT_SWEEP_LIST_LIMIT = 100;
@@ -193,27 +215,22 @@ export class SweepRepository {
     return sweeps.map((s) => this.summary(s, counts.get(s.id) ?? emptyCounts()));
   }
 
+  /**
+   * The sweep and its runs, read in parallel on two pool connections. The runs come through raw
+   * SQL: Prisma's findMany took about twice as long as the query itself to map 1000 rows.
+   */
   async findWithRuns(id: string): Promise<SweepWithRuns | null> {
-    const sweep = await this.prisma.sweep.findUnique({
-      where: { id },
-      include: {
-        experiments: {
-          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-          select: {
-            id: true, strategy: true, gridValues: true, status: true, epochsDone: true, bestValAcc: true, bestEpoch: true,
-            finalValAcc: true, startedAt: true, finishedAt: true, error: true,
-          },
-        },
-      },
-    });
+    const [sweep, rows] = await Promise.all([
+      this.prisma.sweep.findUnique({ where: { id } }),
+      this.prisma.$queryRaw<SweepRunRow[]>(sweepQueries.runs(id)),
+    ]);
     if (!sweep) return null;
-    const { experiments, ...row } = sweep;
     const counts = emptyCounts();
-    const runs = experiments.map((e) => {
-      counts[e.status] += 1;
-      return { ...e, gridValues: isObject(e.gridValues) ? e.gridValues : null };
+    const runs = rows.map((r) => {
+      counts[r.status] += 1;
+      return { ...r, gridValues: isObject(r.gridValues) ? r.gridValues : null };
     });
-    return { ...this.summary(row, counts), runs };
+    return { ...this.summary(sweep, counts), runs };
   }
 
   async exists(id: string): Promise<boolean> {
@@ -221,85 +238,27 @@ export class SweepRepository {
   }
 
   /**
-   * What a comparison of the sweep grouped by `field` needs, aggregated by Postgres: the runs (one
-   * row each, with their mean epoch time), and per group the sample statistics of best val acc
-   * and the per-epoch mean/std of val acc and train loss over the group's succeeded runs (those
-   * with a best val acc). The epoch rows never leave the database. null when the sweep is unknown.
+   * What a comparison of the sweep grouped by `field` needs: the runs (one row each, with their
+   * group value and epoch time) and, per group, the per-epoch mean/std of val acc and train loss
+   * over its succeeded runs, aggregated by Postgres from the runs' curve columns. The two reads
+   * are independent and run in parallel on separate pool connections. null when the sweep is unknown
+   * (a sweep has at least one run, so only an empty answer needs that check).
    */
   async compare(id: string, field: ExperimentConfigField): Promise<SweepComparison | null> {
-    const col = groupColumn(field);
-    const done = Prisma.sql`e."status" = 'succeeded' AND e."bestValAcc" IS NOT NULL`;
-    // Independent reads on separate pool connections: latency is the slowest, not the sum. The
-    // group statistics of best val acc ride along with the runs as window aggregates; the epoch
-    // rows are read once, for both their groupings (per run, and per group and epoch).
-    const [found, runRows, [, epochRows]] = await Promise.all([
-      this.exists(id),
-      this.prisma.$queryRaw<CompareRunRow[]>`
-        SELECT e."id", e."seed", e."status"::text AS "status", e."gridValues", e."bestValAcc", e."bestEpoch", ${col} AS "groupValue",
-               (count(*) FILTER (WHERE ${done}) OVER w)::int AS "groupN",
-               avg(e."bestValAcc") FILTER (WHERE ${done}) OVER w AS "groupMean",
-               var_samp(e."bestValAcc") FILTER (WHERE ${done}) OVER w AS "groupVariance"
-        FROM "Experiment" e
-        WHERE e."sweepId" = ${id}
-        WINDOW w AS (PARTITION BY ${col})
-        ORDER BY e."createdAt" ASC, e."id" ASC`,
-      // One index lookup per run (OFFSET 0 keeps the planner from turning this into a hash join
-      // over a sequential scan of every epoch row of every sweep); JIT off because the planner's
-      // cost estimate of 1000 lookups crosses jit_above_cost and compiling costs more than it saves.
-      this.prisma.$transaction([
-        this.prisma.$executeRawUnsafe('SET LOCAL jit = off'),
-        this.prisma.$queryRaw<CompareEpochRow[]>`
-          SELECT GROUPING(e."id") = 0 AS "perRun", e."id" AS "experimentId", ${col} AS "groupValue", em."epoch",
-                 avg(em."seconds") AS "meanSeconds",
-                 (count(*) FILTER (WHERE ${done}))::int AS "n",
-                 avg(em."valAcc") FILTER (WHERE ${done}) AS "valAccMean", stddev_samp(em."valAcc") FILTER (WHERE ${done}) AS "valAccStd",
-                 avg(em."trainLoss") FILTER (WHERE ${done}) AS "trainLossMean", stddev_samp(em."trainLoss") FILTER (WHERE ${done}) AS "trainLossStd",
-                 sum(em."seconds") FILTER (WHERE ${done}) AS "secondsSum"
-          FROM "Experiment" e
-          CROSS JOIN LATERAL (
-            SELECT x."epoch", x."seconds", x."valAcc", x."trainLoss" FROM "EpochMetric" x WHERE x."experimentId" = e."id" OFFSET 0
-          ) em
-          WHERE e."sweepId" = ${id}
-          GROUP BY GROUPING SETS ((e."id"), (${col}, em."epoch"))
-          HAVING GROUPING(e."id") = 0 OR count(*) FILTER (WHERE ${done}) > 0
-          ORDER BY em."epoch"`,
-      ]),
+    const [runRows, curveRows] = await Promise.all([
+      this.prisma.$queryRaw<CompareRunRow[]>(sweepQueries.compareRuns(id, field)),
+      this.prisma.$queryRaw<CompareCurveRow[]>(sweepQueries.compareCurves(id, field)),
     ]);
-    if (!found) return null;
-    const groups = new Map<string, CompareGroupStats>();
-    const group = (value: string | number | null): CompareGroupStats => {
-      const key = groupKey(value);
-      let g = groups.get(key);
-      if (!g) {
-        g = { value, bestValAcc: { n: 0, mean: null, variance: null }, epochs: [] };
-        groups.set(key, g);
-      }
-      return g;
-    };
-    const meanSeconds = new Map<string, number>();
-    for (const r of epochRows) {
-      if (r.perRun) {
-        if (r.experimentId !== null && r.meanSeconds !== null) meanSeconds.set(r.experimentId, r.meanSeconds);
-        continue;
-      }
-      const { epoch, n, valAccMean, valAccStd, trainLossMean, trainLossStd, secondsSum } = r;
-      if (epoch === null || valAccMean === null || trainLossMean === null || secondsSum === null) continue;
-      group(r.groupValue).epochs.push({ epoch, n, valAccMean, valAccStd, trainLossMean, trainLossStd, secondsSum });
+    if (runRows.length === 0 && !(await this.exists(id))) return null;
+    const curves = new Map<string, CompareEpochStats[]>();
+    for (const { groupValue, ...epoch } of curveRows) {
+      const key = groupKey(groupValue);
+      const epochs = curves.get(key);
+      if (epochs) epochs.push(epoch);
+      else curves.set(key, [epoch]);
     }
-    const runs: CompareRun[] = runRows.map((r) => {
-      group(r.groupValue).bestValAcc = { n: r.groupN, mean: r.groupMean, variance: r.groupVariance };
-      return {
-        id: r.id,
-        seed: r.seed,
-        status: r.status,
-        gridValues: isObject(r.gridValues) ? r.gridValues : null,
-        bestValAcc: r.bestValAcc,
-        bestEpoch: r.bestEpoch,
-        meanEpochSeconds: meanSeconds.get(r.id) ?? null,
-        groupValue: r.groupValue,
-      };
-    });
-    return { runs, groups };
+    const runs = runRows.map((r) => ({ ...r, gridValues: isObject(r.gridValues) ? r.gridValues : null }));
+    return { runs, curves };
   }
 
   private async countByStatus(sweepIds: string[]): Promise<Map<string, StatusCounts>> {

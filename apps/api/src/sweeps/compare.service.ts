@@ -4,10 +4,10 @@
 // half-finished sweep compares what is done.
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { EXPERIMENT_CONFIG_FIELDS, type ExperimentConfigField } from '@fleet/queue';
-import { SweepRepository, groupKey, type CompareEpochStats, type CompareRun, type SampleStats } from '@fleet/persistence';
+import { SweepRepository, groupKey, type CompareEpochStats, type CompareRun } from '@fleet/persistence';
 import { FieldValidationException } from '../common/field-errors.js';
 import type { CompareDto, CompareGroupDto, CompareRunDto, CurveDto } from './dto/sweep.response.js';
-import { welchTTestFromSummary, type SampleSummary } from './statistics.js';
+import { mean, sampleVariance, welchTTestFromSummary, type SampleSummary } from './statistics.js';
 
 /** Below this many runs per group a comparison is anecdotal. */
 const MIN_RUNS = 3;
@@ -17,8 +17,9 @@ function orNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-// The aggregation (per group and per epoch) is done by Postgres in SweepRepository.compare: the
-// 25 rows per run of a 1000-run sweep never reach the API.
+// The per-epoch aggregation is done by Postgres in SweepRepository.compare: the 25 epochs per run
+// of a 1000-run sweep never reach the API. What is left per group (its runs' best val acc and
+// epoch times) is one value per run, and the runs are here anyway.
 function curves(epochs: readonly CompareEpochStats[]): CurveDto {
   return {
     epochs: epochs.map((e) => e.epoch),
@@ -38,12 +39,18 @@ function toRunDto(run: CompareRun): CompareRunDto {
     gridValues: run.gridValues ?? {},
     bestValAcc: run.bestValAcc,
     bestEpoch: run.bestEpoch,
-    meanEpochSeconds: run.meanEpochSeconds,
+    meanEpochSeconds: run.storedEpochs > 0 ? run.epochSecondsSum / run.storedEpochs : null,
   };
 }
 
-function summary(s: SampleStats): SampleSummary | null {
-  return s.mean === null || s.variance === null ? null : { n: s.n, mean: s.mean, variance: s.variance };
+/** A run that enters the statistics: succeeded, with a best val acc. */
+function isDone(run: CompareRun): run is CompareRun & { bestValAcc: number } {
+  return run.status === 'succeeded' && run.bestValAcc !== null;
+}
+
+/** Sample size, mean and sample variance of the runs' best val acc (Welch's inputs); null when n < 2. */
+function summary(accs: readonly number[]): SampleSummary | null {
+  return accs.length < 2 ? null : { n: accs.length, mean: mean(accs), variance: sampleVariance(accs) };
 }
 
 @Injectable()
@@ -68,40 +75,37 @@ export class CompareService {
     }
 
     const summaries = [...groups.entries()].map(([key, g]) => {
-      const stats = comparison.groups.get(key);
-      const acc: SampleStats = stats?.bestValAcc ?? { n: 0, mean: null, variance: null };
-      const epochs = stats?.epochs ?? [];
-      const best = g.runs.reduce<CompareRun | null>(
-        (b, r) => (r.status !== 'succeeded' || r.bestValAcc === null || (b !== null && r.bestValAcc <= (b.bestValAcc as number)) ? b : r),
-        null,
-      );
-      const epochCount = epochs.reduce((n, e) => n + e.n, 0);
-      const secondsSum = epochs.reduce((s, e) => s + e.secondsSum, 0);
+      const done = g.runs.filter(isDone);
+      const accs = done.map((r) => r.bestValAcc);
+      const stats = summary(accs);
+      // The first run reaching the group's highest best val acc.
+      const best = done.reduce<(typeof done)[number] | null>((b, r) => (b !== null && r.bestValAcc <= b.bestValAcc ? b : r), null);
+      const epochCount = done.reduce((n, r) => n + r.storedEpochs, 0);
+      const secondsSum = done.reduce((s, r) => s + r.epochSecondsSum, 0);
       return {
         value: g.value,
-        acc,
-        n: acc.n,
-        meanBestValAcc: acc.n > 0 ? acc.mean : null,
-        stdBestValAcc: acc.n >= 2 && acc.variance !== null ? Math.sqrt(acc.variance) : null,
+        stats,
+        n: accs.length,
+        meanBestValAcc: accs.length > 0 ? mean(accs) : null,
+        stdBestValAcc: stats ? Math.sqrt(stats.variance) : null,
         bestRun: best ? toRunDto(best) : null,
         meanEpochSeconds: epochCount > 0 ? secondsSum / epochCount : null,
         runs: g.runs.map(toRunDto),
-        curves: curves(epochs),
+        curves: curves(comparison.curves.get(key) ?? []),
       };
     });
     // Best mean first; groups with nothing finished last; ties keep a stable order by value.
     summaries.sort((a, b) => (b.meanBestValAcc ?? -Infinity) - (a.meanBestValAcc ?? -Infinity) || String(a.value).localeCompare(String(b.value)));
     const top = summaries[0];
-    const topSummary = top ? summary(top.acc) : null;
+    const topSummary = top?.stats ?? null;
 
     const warnings: string[] = [];
     const out: CompareGroupDto[] = summaries.map((s, i) => {
-      const other = summary(s.acc);
-      const test = i === 0 || !topSummary || !other ? null : welchTTestFromSummary(topSummary, other);
+      const test = i === 0 || !topSummary || !s.stats ? null : welchTTestFromSummary(topSummary, s.stats);
       const pValue = test ? orNull(test.p) : null;
       if (s.n > 0 && s.n < MIN_RUNS) warnings.push(`${groupBy}=${String(s.value)} has n=${s.n} < ${MIN_RUNS} finished runs`);
       if (pValue !== null && pValue > ALPHA) warnings.push(`${groupBy}=${String(s.value)} vs ${String(top?.value)}: p=${pValue.toPrecision(2)} > ${ALPHA}`);
-      const { acc: _acc, ...rest } = s;
+      const { stats: _stats, ...rest } = s;
       return { rank: i + 1, ...rest, pValue };
     });
     const note =

@@ -1,5 +1,4 @@
 import type { SweepSummary, SweepWithRuns } from '@fleet/persistence';
-import { runSeconds } from '../experiments/experiment.presenter.js';
 import type { SweepDetailDto, SweepSummaryDto } from './dto/sweep.response.js';
 
 export function toSweepSummaryDto(s: SweepSummary): SweepSummaryDto {
@@ -18,7 +17,7 @@ export function toSweepDetailDto(s: SweepWithRuns): SweepDetailDto {
       bestValAcc: r.bestValAcc,
       bestEpoch: r.bestEpoch,
       finalValAcc: r.finalValAcc,
-      seconds: runSeconds(r),
+      seconds: r.seconds,
       error: r.error,
     })),
   };
