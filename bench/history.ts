@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { sweepQueries, type Prisma } from '@fleet/persistence';
 import { percentile, rssMiB, startBenchApi } from './support/bench-api.js';
 
 const BENCH_DB = process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/finetune_fleet_bench';
@@ -14,6 +15,12 @@ const SWEEPS = 10;
 const RUNS_PER_SWEEP = 1000;
 const EPOCHS = 25;
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
+/**
+ * Untimed requests per route before its timed ones: the percentiles describe a running API, not
+ * its first requests after boot (pool connections opening, V8 compiling the handlers), which are
+ * reported on their own line instead.
+ */
+const WARMUP = 5;
 
 async function resetDatabase(): Promise<void> {
   const admin = new URL(BENCH_DB);
@@ -49,7 +56,11 @@ async function seed(db: pg.Client): Promise<string[]> {
     SELECT gen_random_uuid()::text, e.id, ep, 1.0 / ep + random() * 0.1, 0.5 + ep * 0.018, 1.0 / ep, 0.5 + ep * 0.018,
       ARRAY[0.001]::double precision[], 10 + random(), 24, 11177538, ep * 0.001, ep * 0.002
     FROM "Experiment" e, generate_series(1, ${EPOCHS}) ep`);
-  await db.query('ANALYZE');
+  // VACUUM, not only ANALYZE: the seed wrote every Experiment row twice (the EpochMetric insert's
+  // trigger fills the curve columns), and a database that has been running for a while has had
+  // autovacuum clean that up and set the visibility map. Doing it here measures that steady state
+  // and keeps autovacuum from starting in the middle of the timed requests.
+  await db.query('VACUUM (ANALYZE)');
   const { rows } = await db.query<{ id: string }>('SELECT id FROM "Sweep" ORDER BY name');
   const counts = await db.query<{ e: string; m: string }>(
     'SELECT (SELECT count(*) FROM "Experiment") AS e, (SELECT count(*) FROM "EpochMetric") AS m',
@@ -61,14 +72,16 @@ async function seed(db: pg.Client): Promise<string[]> {
 }
 
 async function timeRequests(label: string, urls: () => string, init?: RequestInit): Promise<{ p50: number; p99: number }> {
-  const times: number[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
+  const get = async (): Promise<number> => {
     const t0 = performance.now();
     const res = await fetch(urls(), init);
     await res.arrayBuffer();
     if (!res.ok) throw new Error(`${label}: HTTP ${res.status}`);
-    times.push(performance.now() - t0);
-  }
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < WARMUP; i++) await get();
+  const times: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) times.push(await get());
   times.sort((a, b) => a - b);
   const p50 = percentile(times, 50);
   const p99 = percentile(times, 99);
@@ -76,11 +89,23 @@ async function timeRequests(label: string, urls: () => string, init?: RequestIni
   return { p50, p99 };
 }
 
+/** The plan Postgres picks: whether it reads through an index, and which scans it runs. */
 async function explain(db: pg.Client, label: string, sql: string, params: unknown[]): Promise<void> {
   const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
-  const plan = rows.map((r) => r['QUERY PLAN']).join(' | ');
-  const usesIndex = /Index (Only )?Scan|Bitmap Index Scan/.test(plan);
-  console.log(`EXPLAIN ${label}: ${usesIndex ? 'uses an index' : 'NO INDEX'} -- ${rows[0]?.['QUERY PLAN'] ?? ''}${rows[1] ? ` / ${rows[1]['QUERY PLAN'].trim()}` : ''}`);
+  const plan = rows.map((r) => r['QUERY PLAN']);
+  const usesIndex = plan.some((l) => /Index (Only )?Scan|Bitmap Index Scan/.test(l));
+  const scans = plan.map((l) => /(?:->\s*)?((?:Parallel )?(?:Seq|Index|Index Only|Bitmap Heap|Bitmap Index|Function) Scan[^(]*)/.exec(l)?.[1]?.trim()).filter(Boolean);
+  console.log(`EXPLAIN ${label}: ${usesIndex ? 'uses an index' : 'NO INDEX'} -- ${plan[0]?.trim() ?? ''} | ${scans.join(' | ')}`);
+}
+
+/** EXPLAIN (ANALYZE, BUFFERS) of a statement the API runs: plan as above plus time and pages read. */
+async function explainAnalyze(db: pg.Client, label: string, query: Prisma.Sql): Promise<void> {
+  await explain(db, label, query.text, query.values);
+  const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${query.text}`, query.values);
+  const plan = rows.map((r) => r['QUERY PLAN']);
+  const buffers = /Buffers: (.*)/.exec(plan.find((l) => l.includes('Buffers:')) ?? '')?.[1] ?? '?';
+  const time = plan.find((l) => l.startsWith('Execution Time'))?.replace('Execution Time: ', '') ?? '?';
+  console.log(`${''.padEnd(8)}${label}: executed in ${time}, buffers ${buffers}`);
 }
 
 async function main(): Promise<void> {
@@ -93,6 +118,9 @@ async function main(): Promise<void> {
   try {
     const sweepId = sweepIds[0]!;
     console.log('\nHistory queries (target p99 < 50 ms)');
+    const cold = performance.now();
+    await (await fetch(`${api.url}/api/experiments?limit=50`)).arrayBuffer();
+    console.log(`${'first request after API start (not in the percentiles)'.padEnd(52)} ${(performance.now() - cold).toFixed(1).padStart(6)} ms`);
     const results = [];
     results.push(await timeRequests('GET /api/experiments?limit=50', () => `${api.url}/api/experiments?limit=50`));
     let cursor: string | undefined;
@@ -122,6 +150,9 @@ async function main(): Promise<void> {
     await explain(db, 'experiments by strategy', 'SELECT * FROM "Experiment" WHERE strategy = $1 ORDER BY "createdAt" DESC LIMIT 51', ['freeze']);
     await explain(db, 'newest experiments', 'SELECT * FROM "Experiment" ORDER BY "createdAt" DESC, id DESC LIMIT 51', []);
     await explain(db, 'epochs of one experiment', 'SELECT * FROM "EpochMetric" WHERE "experimentId" = $1 ORDER BY epoch', [anyExp.rows[0]!.id]);
+    await explainAnalyze(db, 'sweep runs (GET /api/sweeps/:id)', sweepQueries.runs(sweepId));
+    await explainAnalyze(db, 'compare runs', sweepQueries.compareRuns(sweepId, 'strategy'));
+    await explainAnalyze(db, 'compare curves', sweepQueries.compareCurves(sweepId, 'strategy'));
 
     console.log('\nSweep submission (target < 2 s per 1000-run sweep, RSS flat)');
     const rss: number[] = [await rssMiB(api.process.pid!)];
