@@ -1,5 +1,6 @@
 #!/bin/bash
-# Device run: adapter info, webgpu parity vs torchvision fixtures, ResNet18 224/b16 img/s webgpu vs PyTorch CUDA.
+# Device run: adapter info, webgpu parity vs torchvision fixtures, ResNet18 224/b16 img/s webgpu vs
+# PyTorch CUDA, and the per-convolution breakdown of a training step on both. `run.sh ops`: the last only.
 set -u
 cd "$(dirname "$0")"   # the bundle folder (.gpu) that scripts/gpu/pack-device-bundle.sh made
 for f in ../.gl/*.deb; do dpkg -x "$f" /; done; ldconfig
@@ -14,6 +15,12 @@ export VK_ICD_FILENAMES=$ICD VK_DRIVER_FILES=$ICD LD_LIBRARY_PATH=/usr/local/nvi
 ldconfig -p | grep -E 'libvulkan|libGLX_nvidia' | head -5; ls /usr/local/nvidia/lib64 2>/dev/null | grep -iE 'glx|vulkan' | head
 ldd /usr/local/nvidia/lib64/libGLX_nvidia.so.0 | grep -i "not found"
 cd app
+if [ "${1:-all}" = all ]; then
 echo "== gpu-check"; timeout 120 /tmp/node gpu-check.mjs --fixtures ../../test/fixtures/parity; echo "rc=$?"
 echo "== bench:train webgpu vs PyTorch CUDA (224 px, batch 16)"
 timeout 240 /tmp/node train.mjs --backend webgpu --steps 20 --python "$(command -v python3)"; echo "rc=$?"
+fi
+echo "== bench:train-ops webgpu (224 px, batch 16): where a finetune step's time goes"
+timeout 180 /tmp/node train-ops.mjs --backend webgpu --reps 5; echo "rc=$?"
+echo "== PyTorch CUDA, same shapes"
+timeout 120 python3 ../../scripts/gpu/torch-train-ops.py; echo "rc=$?"

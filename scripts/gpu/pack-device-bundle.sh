@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs what a bare GPU machine (no network, no Node, PyTorch present) needs to run the webgpu
-# checks: a linux-x64 node binary, bench/gpu-check and bench/train bundled with esbuild (no
+# checks: a linux-x64 node binary, bench/gpu-check, bench/train and bench/train-ops bundled with esbuild (no
 # node_modules), Dawn's linux-x64 dawn.node, and the Vulkan loader + GL vendor-neutral dispatch
 # debs that NVIDIA's Vulkan ICD (libGLX_nvidia.so.0) needs. Output: .gpu/ and .gl/ (about 40 MB,
 # both git-ignored). On the GPU machine, from the repository root: bash .gpu/run.sh
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 npm run build >/dev/null
 rm -rf .gpu && mkdir -p .gpu/app/node_modules/webgpu/dist/linux-x64 .gl
-for f in gpu-check train; do
+for f in gpu-check train train-ops; do
   # webgpu stays external (it loads dawn.node beside itself); the optional native and wasm backends are never loaded there.
   npx --yes esbuild@0.25.12 "dist/bench/$f.js" --bundle --platform=node --format=esm --target=node20 --outfile=".gpu/app/$f.mjs" \
     --external:webgpu --external:@tensorflow/tfjs-backend-wasm --external:@tensorflow/tfjs-node --external:@tensorflow/tfjs-node-gpu \

@@ -1,0 +1,121 @@
+// bench:train-ops — where one ResNet18 training step (224 px, batch 16 by default) spends its time
+// on a backend: each of ResNet18's convolution shapes timed forward, input-gradient and
+// filter-gradient (the three kernels a finetune step runs per conv), times how often a step runs
+// it, against a whole finetune step measured in the same run. Explains bench:train's gap to
+// PyTorch per kernel kind, e.g. on webgpu. Run: npm run bench:train-ops -- --backend webgpu
+import { parseArgs } from 'node:util';
+import { initBackend, type BackendPreference } from '../libs/training/src/backend/init-backend.js';
+import { tf } from '../libs/training/src/backend/tf.js';
+import { deterministicStateDict } from '../libs/training/src/model/deterministic-state-dict.js';
+import { modelFromStateDict } from '../libs/training/src/model/state-dict-mapping.js';
+import { Sgd } from '../libs/training/src/optim/sgd.js';
+import { Rng } from '../libs/training/src/rng.js';
+import { planFor } from '../libs/training/src/train/strategy.js';
+import { trainStep } from '../libs/training/src/train/train-step.js';
+
+const { values: args } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'auto' },
+    'image-size': { type: 'string', default: '224' },
+    'batch-size': { type: 'string', default: '16' },
+    reps: { type: 'string', default: '5' },
+  },
+});
+const size = Number(args['image-size']);
+const batch = Number(args['batch-size']);
+const reps = Number(args.reps);
+
+/** One convolution shape of torchvision's ResNet18 and how many times a forward pass runs it. */
+interface ConvShape {
+  name: string;
+  inSide: number;
+  inCh: number;
+  outCh: number;
+  k: number;
+  stride: number;
+  count: number;
+}
+
+function resnet18Convs(side: number): ConvShape[] {
+  const s = (d: number) => Math.ceil(side / d);
+  return [
+    { name: 'conv1 7x7/2', inSide: side, inCh: 3, outCh: 64, k: 7, stride: 2, count: 1 },
+    { name: 'layer1 3x3 64', inSide: s(4), inCh: 64, outCh: 64, k: 3, stride: 1, count: 4 },
+    { name: 'layer2 3x3/2 64->128', inSide: s(4), inCh: 64, outCh: 128, k: 3, stride: 2, count: 1 },
+    { name: 'layer2 3x3 128', inSide: s(8), inCh: 128, outCh: 128, k: 3, stride: 1, count: 3 },
+    { name: 'layer2 1x1/2 downsample', inSide: s(4), inCh: 64, outCh: 128, k: 1, stride: 2, count: 1 },
+    { name: 'layer3 3x3/2 128->256', inSide: s(8), inCh: 128, outCh: 256, k: 3, stride: 2, count: 1 },
+    { name: 'layer3 3x3 256', inSide: s(16), inCh: 256, outCh: 256, k: 3, stride: 1, count: 3 },
+    { name: 'layer3 1x1/2 downsample', inSide: s(8), inCh: 128, outCh: 256, k: 1, stride: 2, count: 1 },
+    { name: 'layer4 3x3/2 256->512', inSide: s(16), inCh: 256, outCh: 512, k: 3, stride: 2, count: 1 },
+    { name: 'layer4 3x3 512', inSide: s(32), inCh: 512, outCh: 512, k: 3, stride: 1, count: 3 },
+    { name: 'layer4 1x1/2 downsample', inSide: s(16), inCh: 256, outCh: 512, k: 1, stride: 2, count: 1 },
+  ];
+}
+
+/** Median wall time of `f` in ms, each run read back (await data) so GPU work is included. */
+async function timeMs(f: () => tf.Tensor): Promise<number> {
+  const once = async () => {
+    const t = performance.now();
+    const out = f();
+    await out.data();
+    out.dispose();
+    return performance.now() - t;
+  };
+  await once(); // compile / warm
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) times.push(await once());
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1]!;
+}
+
+async function main(): Promise<void> {
+  const backend = await initBackend(args.backend as BackendPreference, (l) => console.log(l));
+  console.log(`ResNet18 training ops at ${size} px, batch ${batch}, backend ${backend.name}; median of ${reps}, ms`);
+  console.log(`${'conv'.padEnd(26)}${'x'.padStart(3)}${'forward'.padStart(10)}${'grad in'.padStart(10)}${'grad w'.padStart(10)}${'GFLOP'.padStart(8)}${'fwd TFLOP/s'.padStart(13)}`);
+  const totals = { forward: 0, gradIn: 0, gradW: 0 };
+  for (const c of resnet18Convs(size)) {
+    const pad = (c.k - 1) >> 1;
+    const padding: tf.backend_util.ExplicitPadding = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+    const outSide = Math.floor((c.inSide + 2 * pad - c.k) / c.stride) + 1;
+    const x = tf.randomNormal([batch, c.inSide, c.inSide, c.inCh]) as tf.Tensor4D;
+    const w = tf.randomNormal([c.k, c.k, c.inCh, c.outCh]) as tf.Tensor4D;
+    const dy = tf.randomNormal([batch, outSide, outSide, c.outCh]) as tf.Tensor4D;
+    const attrs = { strides: c.stride, pad: padding, dataFormat: 'NHWC', dimRoundingMode: undefined };
+    const forward = await timeMs(() => tf.conv2d(x, w, c.stride, padding));
+    // conv1's input gradient is never needed (the images are not trained), as in PyTorch.
+    const gradIn = c.name.startsWith('conv1') ? 0 : await timeMs(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+    const gradW = await timeMs(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+    tf.dispose([x, w, dy]);
+    const gflop = (2 * batch * outSide * outSide * c.k * c.k * c.inCh * c.outCh) / 1e9;
+    totals.forward += c.count * forward;
+    totals.gradIn += c.count * gradIn;
+    totals.gradW += c.count * gradW;
+    console.log(`${c.name.padEnd(26)}${String(c.count).padStart(3)}${forward.toFixed(2).padStart(10)}${gradIn.toFixed(2).padStart(10)}${gradW.toFixed(2).padStart(10)}${gflop.toFixed(2).padStart(8)}${(gflop / forward).toFixed(2).padStart(13)}`);
+  }
+
+  const model = modelFromStateDict(deterministicStateDict(), 'deterministic');
+  model.replaceHead(2, new Rng(0));
+  const opt = new Sgd(planFor({ strategy: 'finetune', lr: 0.001, lrFactor: 0.1 }).groups(model), { momentum: 0.9 });
+  const images = tf.randomNormal([batch, size, size, 3]) as tf.Tensor4D;
+  const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 2), 'int32');
+  await trainStep(model, opt, images, labels);
+  const steps: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await trainStep(model, opt, images, labels);
+    steps.push(performance.now() - t);
+  }
+  steps.sort((a, b) => a - b);
+  const step = steps[steps.length >> 1]!;
+  const convs = totals.forward + totals.gradIn + totals.gradW;
+  console.log(`\nper finetune step: conv forward ${totals.forward.toFixed(1)} + input grads ${totals.gradIn.toFixed(1)} + filter grads ${totals.gradW.toFixed(1)} = ${convs.toFixed(1)} ms of a ${step.toFixed(1)} ms step (${((100 * convs) / step).toFixed(0)}%; the rest: BatchNorm, ReLU, pooling, loss, SGD, dispatch)`);
+  tf.dispose([images, labels]);
+  opt.dispose();
+  model.dispose();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
