@@ -1,0 +1,41 @@
+// One process running training jobs back to back with the engine alone (no API, queue or database),
+// the way a worker's training process does: one EngineCache across jobs, a checkpoint per epoch.
+// bench:scaling starts N of these at once to measure what N processes can get out of this
+// machine's cores at all — the ceiling the queue's scaling is judged against.
+// Usage: node dist/bench/support/engine-jobs.js <datasetDir> <checkpointRoot> <jobs> <epochs> <imageSize> <firstSeed>
+// Prints one JSON line: {warmupSeconds, seconds} — the first (cold) job, then the rest.
+import path from 'node:path';
+import { EngineCache, trainRun } from '../../libs/training/src/index.js';
+
+const [datasetDir, checkpointRoot, jobsArg, epochsArg, sizeArg, seedArg] = process.argv.slice(2);
+if (!datasetDir || !checkpointRoot || !jobsArg || !epochsArg || !sizeArg || !seedArg) {
+  process.stderr.write('usage: engine-jobs <datasetDir> <checkpointRoot> <jobs> <epochs> <imageSize> <firstSeed>\n');
+  process.exit(2);
+}
+const jobs = Number(jobsArg);
+const cache = new EngineCache();
+
+async function job(seed: number): Promise<void> {
+  await trainRun({
+    datasetDir,
+    hyper: { strategy: 'scratch', epochs: Number(epochsArg), batchSize: 4, imageSize: Number(sizeArg), seed },
+    backend: (process.env.WORKER_BACKEND ?? 'wasm') as 'wasm',
+    checkpointDir: path.join(checkpointRoot, `seed-${seed}`),
+    cache,
+  });
+}
+
+async function main(): Promise<void> {
+  const seed0 = Number(seedArg);
+  let t = performance.now();
+  await job(seed0);
+  const warmupSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  for (let i = 1; i <= jobs; i++) await job(seed0 + i);
+  process.stdout.write(`${JSON.stringify({ warmupSeconds, seconds: (performance.now() - t) / 1000 })}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`engine-jobs: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
