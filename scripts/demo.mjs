@@ -213,7 +213,7 @@ async function ensureWeights() {
   process.stdout.write(
     `${warn(line)}\n${warn('  NO PRETRAINED WEIGHTS: using a RANDOM stand-in, not ImageNet ResNet18.')}\n` +
       `  ${path.relative(root, WEIGHTS_ROOT)}/ holds no resnet18*.pth and this machine cannot download one.\n` +
-      `  The demo uses ${STANDIN_WEIGHTS} (He-initialised, seed 0)\n` +
+      `  The demo uses ${STANDIN_WEIGHTS} (He-initialised, fixed seed)\n` +
       `  so finetune/freeze/zero-lr/group-lr/linear-probe start from UNTRAINED features:\n` +
       `  the run exercises the whole fleet, but its ranking is NOT the tutorial's result.\n` +
       `  For real numbers: \`finetune download resnet18\` (online) or copy\n` +

@@ -110,7 +110,7 @@ export class CompareService {
     });
     const note =
       warnings.length > 0
-        ? `On a dataset this small (the tutorial's 244 train / 153 val images) seed noise can swamp differences between groups: ${warnings.join('; ')}. Treat the ranking as provisional and add seeds.`
+        ? `On datasets as small as the tutorial's (244 train / 153 val images) seed noise can swamp differences between groups: ${warnings.join('; ')}. Treat the ranking as provisional and add seeds.`
         : null;
     return { sweepId, groupBy, groups: out, note };
   }
