@@ -7,7 +7,7 @@ import { EXPERIMENT_CONFIG_FIELDS, type ExperimentConfigField } from '@fleet/que
 import { SweepRepository, groupKey, type CompareEpochStats, type CompareRun } from '@fleet/persistence';
 import { FieldValidationException } from '../common/field-errors.js';
 import type { CompareDto, CompareGroupDto, CompareRunDto, CurveDto } from './dto/sweep.response.js';
-import { mean, sampleVariance, welchTTestFromSummary, type SampleSummary } from './statistics.js';
+import { mean, sampleStd, welchTTest } from './statistics.js';
 
 /** Below this many runs per group a comparison is anecdotal. */
 const MIN_RUNS = 3;
@@ -48,11 +48,6 @@ function isDone(run: CompareRun): run is CompareRun & { bestValAcc: number } {
   return run.status === 'succeeded' && run.bestValAcc !== null;
 }
 
-/** Sample size, mean and sample variance of the runs' best val acc (Welch's inputs); null when n < 2. */
-function summary(accs: readonly number[]): SampleSummary | null {
-  return accs.length < 2 ? null : { n: accs.length, mean: mean(accs), variance: sampleVariance(accs) };
-}
-
 @Injectable()
 export class CompareService {
   constructor(private readonly sweeps: SweepRepository) {}
@@ -77,17 +72,16 @@ export class CompareService {
     const summaries = [...groups.entries()].map(([key, g]) => {
       const done = g.runs.filter(isDone);
       const accs = done.map((r) => r.bestValAcc);
-      const stats = summary(accs);
       // The first run reaching the group's highest best val acc.
       const best = done.reduce<(typeof done)[number] | null>((b, r) => (b !== null && r.bestValAcc <= b.bestValAcc ? b : r), null);
       const epochCount = done.reduce((n, r) => n + r.storedEpochs, 0);
       const secondsSum = done.reduce((s, r) => s + r.epochSecondsSum, 0);
       return {
         value: g.value,
-        stats,
+        accs,
         n: accs.length,
         meanBestValAcc: accs.length > 0 ? mean(accs) : null,
-        stdBestValAcc: stats ? Math.sqrt(stats.variance) : null,
+        stdBestValAcc: accs.length >= 2 ? sampleStd(accs) : null,
         bestRun: best ? toRunDto(best) : null,
         meanEpochSeconds: epochCount > 0 ? secondsSum / epochCount : null,
         runs: g.runs.map(toRunDto),
@@ -97,15 +91,14 @@ export class CompareService {
     // Best mean first; groups with nothing finished last; ties keep a stable order by value.
     summaries.sort((a, b) => (b.meanBestValAcc ?? -Infinity) - (a.meanBestValAcc ?? -Infinity) || String(a.value).localeCompare(String(b.value)));
     const top = summaries[0];
-    const topSummary = top?.stats ?? null;
 
     const warnings: string[] = [];
     const out: CompareGroupDto[] = summaries.map((s, i) => {
-      const test = i === 0 || !topSummary || !s.stats ? null : welchTTestFromSummary(topSummary, s.stats);
+      const test = i === 0 || !top ? null : welchTTest(top.accs, s.accs);
       const pValue = test ? orNull(test.p) : null;
       if (s.n > 0 && s.n < MIN_RUNS) warnings.push(`${groupBy}=${String(s.value)} has n=${s.n} < ${MIN_RUNS} finished runs`);
       if (pValue !== null && pValue > ALPHA) warnings.push(`${groupBy}=${String(s.value)} vs ${String(top?.value)}: p=${pValue.toPrecision(2)} > ${ALPHA}`);
-      const { stats: _stats, ...rest } = s;
+      const { accs: _accs, ...rest } = s;
       return { rank: i + 1, ...rest, pValue };
     });
     const note =

@@ -100,13 +100,6 @@ export interface WelchResult {
   p: number;
 }
 
-/** What Welch's test needs of one sample: its size, mean and sample variance (n - 1). */
-export interface SampleSummary {
-  n: number;
-  mean: number;
-  variance: number;
-}
-
 /**
  * Welch's t-test of two independent samples (scipy.stats.ttest_ind(a, b, equal_var=False)).
  * Undefined (null) with fewer than 2 values on either side. When both samples have zero variance
@@ -115,19 +108,13 @@ export interface SampleSummary {
  */
 export function welchTTest(a: readonly number[], b: readonly number[]): WelchResult | null {
   if (a.length < 2 || b.length < 2) return null;
-  return welchTTestFromSummary({ n: a.length, mean: mean(a), variance: sampleVariance(a) }, { n: b.length, mean: mean(b), variance: sampleVariance(b) });
-}
-
-/** welchTTest from the samples' summaries (e.g. aggregated by the database); null when n < 2 on either side. */
-export function welchTTestFromSummary(a: SampleSummary, b: SampleSummary): WelchResult | null {
-  if (a.n < 2 || b.n < 2) return null;
-  const va = a.variance / a.n;
-  const vb = b.variance / b.n;
-  const diff = a.mean - b.mean;
+  const va = sampleVariance(a) / a.length;
+  const vb = sampleVariance(b) / b.length;
+  const diff = mean(a) - mean(b);
   const se2 = va + vb;
-  if (se2 === 0) return { t: diff === 0 ? 0 : Math.sign(diff) * Infinity, df: a.n + b.n - 2, p: diff === 0 ? 1 : 0 };
+  if (se2 === 0) return { t: diff === 0 ? 0 : Math.sign(diff) * Infinity, df: a.length + b.length - 2, p: diff === 0 ? 1 : 0 };
   const t = diff / Math.sqrt(se2);
-  const df = (se2 * se2) / ((va * va) / (a.n - 1) + (vb * vb) / (b.n - 1));
+  const df = (se2 * se2) / ((va * va) / (a.length - 1) + (vb * vb) / (b.length - 1));
   const p = Math.min(1, regularizedIncompleteBeta(df / (df + t * t), df / 2, 0.5));
   return { t, df, p };
 }
