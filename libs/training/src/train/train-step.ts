@@ -34,13 +34,15 @@ async function readStep(loss: tf.Scalar, correct: tf.Scalar, batch: number): Pro
   }
 }
 
-/** Train-mode step on the whole model (backbone forward included). */
-export async function trainStep(model: ResNet18, optimizer: Sgd, images: tf.Tensor4D, labels: tf.Tensor1D): Promise<StepResult> {
-  const trainable = optimizer.groups.flatMap((g) => g.params);
+/**
+ * One SGD step on `trainable` from the logits `forward` computes: gradients of the mean
+ * cross-entropy, the optimizer's update, then the batch's loss sum and correct count.
+ */
+async function sgdStep(optimizer: Sgd, trainable: tf.Variable[], forward: () => tf.Tensor2D, labels: tf.Tensor1D): Promise<StepResult> {
   const [loss, correct] = tf.tidy(() => {
     let correctT: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const logits = model.forward(images, 'train');
+      const logits = forward();
       // kept: variableGrads disposes everything its function creates except the loss
       correctT = tf.keep(countCorrect(logits, labels));
       return crossEntropy(logits, labels);
@@ -48,24 +50,17 @@ export async function trainStep(model: ResNet18, optimizer: Sgd, images: tf.Tens
     optimizer.step(grads);
     return [value, correctT!];
   });
-  return readStep(loss, correct, images.shape[0]);
+  return readStep(loss, correct, labels.shape[0]);
+}
+
+/** Train-mode step on the whole model (backbone forward included). */
+export function trainStep(model: ResNet18, optimizer: Sgd, images: tf.Tensor4D, labels: tf.Tensor1D): Promise<StepResult> {
+  return sgdStep(optimizer, optimizer.groups.flatMap((g) => g.params), () => model.forward(images, 'train'), labels);
 }
 
 /** Step on the head only, from precomputed features (linear-probe). */
-export async function headStep(model: ResNet18, optimizer: Sgd, features: tf.Tensor2D, labels: tf.Tensor1D): Promise<StepResult> {
-  const trainable = model.headVariables();
-  const [loss, correct] = tf.tidy(() => {
-    let correctT: tf.Scalar | undefined;
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = model.head(features);
-      // kept: variableGrads disposes everything its function creates except the loss
-      correctT = tf.keep(countCorrect(logits, labels));
-      return crossEntropy(logits, labels);
-    }, trainable);
-    optimizer.step(grads);
-    return [value, correctT!];
-  });
-  return readStep(loss, correct, features.shape[0]);
+export function headStep(model: ResNet18, optimizer: Sgd, features: tf.Tensor2D, labels: tf.Tensor1D): Promise<StepResult> {
+  return sgdStep(optimizer, model.headVariables(), () => model.head(features), labels);
 }
 
 /** Loss sum and correct count without gradients (validation). */
