@@ -40,10 +40,7 @@ function report(name: string, values: number[]): string {
 async function main(): Promise<void> {
   const harness = await FleetHarness.create();
   const redis = new Redis(harness.redisUrl);
-  // Ctrl-C or a timeout must not leave the API and workers running.
-  const onSignal = (): void => void harness.teardown().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const releaseSignals = harness.teardownOnSignals();
   try {
     await writeTinyDataset(path.join(harness.dataRoot, 'tiny'), { size: 32, trainPerClass: 2, valPerClass: 1 });
     const apiHandle = await harness.startApi();
@@ -80,6 +77,7 @@ async function main(): Promise<void> {
     const count = (pattern: RegExp): number => workerOutput.match(pattern)?.length ?? 0;
     process.stdout.write(`training processes replaced between jobs: ${count(/replacing training child/g)}, crashed: ${count(/training process crashed/g)}\n`);
   } finally {
+    releaseSignals();
     redis.disconnect();
     await harness.teardown();
   }

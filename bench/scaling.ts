@@ -34,7 +34,7 @@ interface Throughputs {
   warm: number;
 }
 
-function runEngineProcess(datasetDir: string, checkpointRoot: string, jobs: number, firstSeed: number): Promise<{ warmupSeconds: number; seconds: number }> {
+function runEngineProcess(datasetDir: string, checkpointRoot: string, jobs: number, firstSeed: number): Promise<{ seconds: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['dist/bench/support/engine-jobs.js', datasetDir, checkpointRoot, String(jobs), String(EPOCHS), String(IMAGE_SIZE), String(firstSeed)], {
       env: { ...process.env, WORKER_BACKEND: BACKEND },
@@ -45,7 +45,7 @@ function runEngineProcess(datasetDir: string, checkpointRoot: string, jobs: numb
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`engine-jobs exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as { warmupSeconds: number; seconds: number });
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as { seconds: number });
     });
   });
 }
@@ -89,10 +89,7 @@ async function sweepThroughput(api: FleetApi, firstSeed: number): Promise<number
 
 async function fleetThroughput(n: number): Promise<Pick<Throughputs, 'cold' | 'warm'>> {
   const harness = await FleetHarness.create();
-  // Ctrl-C or a timeout must not leave the API and workers running.
-  const onSignal = (): void => void harness.teardown().finally(() => process.exit(130));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const releaseSignals = harness.teardownOnSignals();
   try {
     await writeTinyDataset(path.join(harness.dataRoot, 'tiny'), DATASET);
     const api = new FleetApi((await harness.startApi()).url);
@@ -101,8 +98,7 @@ async function fleetThroughput(n: number): Promise<Pick<Throughputs, 'cold' | 'w
     const warm = await sweepThroughput(api, JOBS);
     return { cold, warm };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    releaseSignals();
     await harness.teardown();
   }
 }

@@ -3,7 +3,7 @@
 // bench:scaling starts N of these at once to measure what N processes can get out of this
 // machine's cores at all — the ceiling the queue's scaling is judged against.
 // Usage: node dist/bench/support/engine-jobs.js <datasetDir> <checkpointRoot> <jobs> <epochs> <imageSize> <firstSeed>
-// Prints one JSON line: {warmupSeconds, seconds} — the first (cold) job, then the rest.
+// Runs one untimed warm-up job first (seed firstSeed), then <jobs> timed ones; prints one JSON line {seconds}.
 import path from 'node:path';
 import { EngineCache, trainRun } from '../../libs/training/src/index.js';
 
@@ -27,12 +27,10 @@ async function job(seed: number): Promise<void> {
 
 async function main(): Promise<void> {
   const seed0 = Number(seedArg);
-  let t = performance.now();
   await job(seed0);
-  const warmupSeconds = (performance.now() - t) / 1000;
-  t = performance.now();
+  const t = performance.now();
   for (let i = 1; i <= jobs; i++) await job(seed0 + i);
-  process.stdout.write(`${JSON.stringify({ warmupSeconds, seconds: (performance.now() - t) / 1000 })}\n`);
+  process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - t) / 1000 })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -160,6 +160,20 @@ export class FleetHarness {
     return proc;
   }
 
+  /**
+   * Until the returned function is called, Ctrl-C or SIGTERM tears the harness down and exits 130:
+   * a bench stopped by hand or by a timeout must not leave the API and workers running.
+   */
+  teardownOnSignals(): () => void {
+    const onSignal = (): void => void this.teardown().finally(() => process.exit(130));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    return () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+  }
+
   /** Kills every process started here (with their children), drops the prefix's keys and the temp folders. */
   async teardown(): Promise<void> {
     await Promise.all(this.processes.map((p) => p.kill()));
