@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { mean, sampleStd, welchTTest } from '../../apps/api/src/sweeps/statistics.js';
 import { startApi, type ApiTestContext } from './api-app.js';
+import { referenceCurves } from './compare-reference-curves.js';
 
 interface Run {
   lr: number;
@@ -70,9 +71,7 @@ describe('API compare by a numeric or nullable field', () => {
   function expected(members: number[]) {
     const done = members.filter((i) => RUNS[i]!.status === 'succeeded' && RUNS[i]!.best !== null);
     const accs = done.map((i) => RUNS[i]!.best!);
-    const epochs = [...new Set(done.flatMap((i) => RUNS[i]!.epochs.map((_, e) => e + 1)))].sort((a, b) => a - b);
-    const at = (e: number) => done.map((i) => RUNS[i]!.epochs[e - 1]).filter((x) => x !== undefined);
-    const std = (xs: number[]) => (xs.length < 2 ? 0 : sampleStd(xs));
+    const points = done.flatMap((i) => RUNS[i]!.epochs.map(([valAcc, trainLoss], e) => ({ epoch: e + 1, valAcc, trainLoss })));
     const seconds = done.flatMap((i) => RUNS[i]!.epochs.map((x) => x[2]));
     return {
       accs,
@@ -80,14 +79,7 @@ describe('API compare by a numeric or nullable field', () => {
       meanBestValAcc: mean(accs),
       stdBestValAcc: sampleStd(accs),
       meanEpochSeconds: mean(seconds),
-      curves: {
-        epochs,
-        valAccMean: epochs.map((e) => mean(at(e).map((x) => x[0]))),
-        valAccStd: epochs.map((e) => std(at(e).map((x) => x[0]))),
-        trainLossMean: epochs.map((e) => mean(at(e).map((x) => x[1]))),
-        trainLossStd: epochs.map((e) => std(at(e).map((x) => x[1]))),
-        n: epochs.map((e) => at(e).length),
-      },
+      curves: referenceCurves(points),
     };
   }
 

@@ -8,6 +8,7 @@ import { ExperimentRepository, ExperimentRunRepository, type ExperimentStatus } 
 import type { EpochMetrics } from '@fleet/training/contracts.js';
 import { mean, sampleStd, welchTTest } from '../../apps/api/src/sweeps/statistics.js';
 import { startApi, type ApiTestContext } from './api-app.js';
+import { referenceCurves } from './compare-reference-curves.js';
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
 function prng(seed: number): () => number {
@@ -128,9 +129,6 @@ describe('API compare and sweep detail vs a reference computed from the rows', (
       const done = g.rows.filter((r) => r.status === 'succeeded' && r.bestValAcc !== null);
       const accs = done.map((r) => r.bestValAcc!);
       const doneEpochs = done.flatMap((r) => epochsOf(r.id));
-      const epochNumbers = [...new Set(doneEpochs.map((m) => m.epoch))].sort((a, b) => a - b);
-      const at = (e: number) => doneEpochs.filter((m) => m.epoch === e);
-      const std = (xs: number[]) => (xs.length < 2 ? 0 : sampleStd(xs));
       let best: (typeof done)[number] | null = null;
       for (const r of done) if (best === null || r.bestValAcc! > best.bestValAcc!) best = r;
       return {
@@ -145,14 +143,7 @@ describe('API compare and sweep detail vs a reference computed from the rows', (
           meanEpochSeconds: doneEpochs.length > 0 ? mean(doneEpochs.map((m) => m.seconds)) : null,
           pValue: null as number | null,
           runs: g.rows.map(toRun),
-          curves: {
-            epochs: epochNumbers,
-            valAccMean: epochNumbers.map((e) => mean(at(e).map((m) => m.valAcc))),
-            valAccStd: epochNumbers.map((e) => std(at(e).map((m) => m.valAcc))),
-            trainLossMean: epochNumbers.map((e) => mean(at(e).map((m) => m.trainLoss))),
-            trainLossStd: epochNumbers.map((e) => std(at(e).map((m) => m.trainLoss))),
-            n: epochNumbers.map((e) => at(e).length),
-          },
+          curves: referenceCurves(doneEpochs),
         },
       };
     });
