@@ -59,7 +59,7 @@ export function toExperimentRecord(row: ExperimentRow): ExperimentRecord {
     id: row.id,
     name: row.name,
     sweepId: row.sweepId,
-    gridValues: isObject(row.gridValues) ? row.gridValues : null,
+    gridValues: toGridValues(row.gridValues),
     config,
     priority: row.priority,
     status: row.status,
@@ -103,6 +103,11 @@ export function toExperimentColumns(e: NewExperiment, createdAt: Date) {
     status: 'queued' as const,
     createdAt,
   };
+}
+
+/** A row's gridValues JSON as a field -> value map; null for single experiments (and anything not an object). */
+export function toGridValues(v: unknown): Record<string, unknown> | null {
+  return isObject(v) ? v : null;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -3,7 +3,7 @@
 import type { ExperimentConfigField } from '@fleet/queue';
 import { Prisma } from './generated/prisma/client.js';
 import type { ExperimentStatus } from './generated/prisma/enums.js';
-import { toExperimentColumns, type NewExperiment } from './experiment.mapper.js';
+import { toExperimentColumns, toGridValues, type NewExperiment } from './experiment.mapper.js';
 import type { PrismaService } from './prisma.service.js';
 
 export interface NewSweep {
@@ -228,7 +228,7 @@ export class SweepRepository {
     const counts = emptyCounts();
     const runs = rows.map((r) => {
       counts[r.status] += 1;
-      return { ...r, gridValues: isObject(r.gridValues) ? r.gridValues : null };
+      return { ...r, gridValues: toGridValues(r.gridValues) };
     });
     return { ...this.summary(sweep, counts), runs };
   }
@@ -257,7 +257,7 @@ export class SweepRepository {
       if (epochs) epochs.push(epoch);
       else curves.set(key, [epoch]);
     }
-    const runs = runRows.map((r) => ({ ...r, gridValues: isObject(r.gridValues) ? r.gridValues : null }));
+    const runs = runRows.map((r) => ({ ...r, gridValues: toGridValues(r.gridValues) }));
     return { runs, curves };
   }
 
@@ -278,8 +278,4 @@ export class SweepRepository {
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     return { id: s.id, name: s.name, base: s.base as Record<string, unknown>, grid: s.grid as Record<string, unknown[]>, createdAt: s.createdAt, total, counts };
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
