@@ -15,13 +15,42 @@ export interface RetryOptions {
 }
 
 /**
- * Whether a Prisma/Postgres error may pass by itself (connection lost, timeout, serialization
- * conflict) rather than be wrong every time (a foreign key to a deleted experiment, a missing row).
+ * Whether a Prisma/Postgres error may pass by itself (connection lost, server starting up or
+ * shutting down, timeout, serialization conflict, too many connections) rather than be wrong every
+ * time (a foreign key to a deleted experiment, a missing row).
  */
 export function isTransientDbError(err: unknown): boolean {
   const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
-  if (typeof code === 'string' && /^P2\d{3}$/.test(code)) return ['P2024', 'P2028', 'P2034'].includes(code);
-  return true;
+  if (typeof code !== 'string' || !/^P2\d{3}$/.test(code)) return true;
+  if (TRANSIENT_PRISMA_CODES.has(code)) return true;
+  // Postgres errors Prisma has no code of its own for arrive as P2039 (model queries) or P2010 (raw
+  // queries) with the server's SQLSTATE: while a restarted server starts up every statement fails
+  // with 57P03 "the database system is starting up", which must be waited out, not failed on.
+  const sqlState = sqlStateOf(err);
+  return sqlState !== undefined && isTransientSqlState(sqlState);
+}
+
+/** Pool timeout, transaction API timeout, write conflict/deadlock, too many connections. */
+const TRANSIENT_PRISMA_CODES = new Set(['P2024', 'P2028', 'P2034', 'P2037']);
+
+/**
+ * SQLSTATEs of a server that is away or busy: class 08 (connection exception), 40001/40P01
+ * (serialization failure, deadlock), 53 (insufficient resources), 55P03 (lock not available),
+ * 57P01-57P03 (admin/crash shutdown, cannot connect now), 58 (system error).
+ */
+export function isTransientSqlState(sqlState: string): boolean {
+  return /^(08|53|58)/.test(sqlState) || ['40001', '40P01', '55P03', '57P01', '57P02', '57P03'].includes(sqlState);
+}
+
+/** The SQLSTATE behind a Prisma driver-adapter error: from its metadata, else from its message. */
+export function sqlStateOf(err: unknown): string | undefined {
+  const meta = (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } }).meta;
+  const cause = meta?.driverAdapterError?.cause;
+  for (const candidate of [cause?.originalCode, cause?.code]) {
+    if (typeof candidate === 'string' && /^[0-9A-Z]{5}$/.test(candidate)) return candidate;
+  }
+  const message = err instanceof Error ? err.message : '';
+  return /Code: `([0-9A-Z]{5})`/.exec(message)?.[1];
 }
 
 export async function retryUntilDone<T>(write: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
