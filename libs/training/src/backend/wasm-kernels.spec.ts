@@ -19,6 +19,13 @@ const CASES: Case[] = [
   { n: 1, h: 7, w: 7, ci: 4, co: 3, k: 1, stride: 2, pad: 0 },
   { n: 2, h: 8, w: 8, ci: 4, co: 3, k: 1, stride: 1, pad: 0 },
   { n: 2, h: 16, w: 15, ci: 3, co: 4, k: 7, stride: 2, pad: 3 },
+  // Stride-2 input gradients go by output phase: even/odd sizes, no padding, a 1x1 filter whose
+  // odd phases get no tap, more channels than one 32-wide transpose tile.
+  { n: 2, h: 8, w: 8, ci: 5, co: 7, k: 1, stride: 2, pad: 0 },
+  { n: 1, h: 10, w: 7, ci: 3, co: 4, k: 3, stride: 2, pad: 0 },
+  { n: 1, h: 2, w: 2, ci: 3, co: 4, k: 3, stride: 2, pad: 1 },
+  { n: 1, h: 6, w: 6, ci: 40, co: 36, k: 3, stride: 2, pad: 1 },
+  { n: 1, h: 5, w: 5, ci: 3, co: 2, k: 4, stride: 3, pad: 2 },
 ];
 
 function values(size: number, salt: number): Float32Array {

@@ -4,8 +4,11 @@
 // from the wasm backend's own kernels so no data leaves the wasm heap:
 //  - filter gradient: conv of x^T [Ci,H,W,N] with dy^T [Ho,Wo,N,Co] as the filter, dilation = the
 //    forward stride, explicit pads; result [Ci,kh,kw,Co] -> [kh,kw,Ci,Co].
-//  - input gradient: conv of dy (zero-inserted between rows/cols when strided) with the spatially
-//    flipped, in/out-transposed filter, pads k-1-pad.
+//  - input gradient: conv of dy with the spatially flipped, in/out-transposed filter, pads k-1-pad.
+//    Strided: split by output phase (polyphase) instead of convolving a zero-inserted dy: the dx
+//    rows/cols of one residue mod the stride receive only the filter taps of one residue, so each
+//    phase is a dense conv of dy with that sub-filter, and the phases interleave into dx. Same sums,
+//    a quarter of the multiply-adds of the zero-inserted form at stride 2.
 // Never used on other backends; verified against the cpu backend in wasm-kernels.spec.ts.
 import { tf } from './tf.js';
 
@@ -75,23 +78,34 @@ interface WasmHeapBackend {
 }
 
 /**
- * W[kh,kw,Ci,Co] -> W'[kh,kw,Co,Ci] spatially flipped, in one pass over the wasm heap. wasm's
- * Reverse kernel is a slow generic loop (~0.4 s for a 3x3x512x512 filter on this machine, more
- * than the convolution it feeds).
+ * The taps ky = ry + sh*t, kx = rx + sw*u of W[kh,kw,Ci,Co] (all taps when ry = rx = 0 and the
+ * strides are 1), spatially flipped and in/out-transposed: G[Ty,Tx,Co,Ci], one pass over the wasm
+ * heap. wasm's Reverse kernel is a slow generic loop (~0.4 s for a 3x3x512x512 filter on this
+ * machine, more than the convolution it feeds); the transpose goes in 32x32 tiles so neither side
+ * of the copy strides through memory a float at a time.
  */
-function flipTransposeFilter(backend: WasmHeapBackend, filter: Info): Info {
+function flippedTransposedTaps(backend: WasmHeapBackend, filter: Info, ry = 0, rx = 0, sh = 1, sw = 1): Info {
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
-  const out = backend.makeOutput([kh, kw, co, ci], 'float32');
+  const ty = Math.ceil((kh - ry) / sh);
+  const tx = Math.ceil((kw - rx) / sw);
+  const out = backend.makeOutput([ty, tx, co, ci], 'float32');
   const src = backend.typedArrayFromHeap(filter);
   const dst = backend.typedArrayFromHeap(out);
   const plane = ci * co;
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const s0 = (i * kw + j) * plane;
-      const d0 = ((kh - 1 - i) * kw + (kw - 1 - j)) * plane;
-      for (let c = 0; c < ci; c++) {
-        const sRow = s0 + c * co;
-        for (let o = 0; o < co; o++) dst[d0 + o * ci + c] = src[sRow + o]!;
+  const TILE = 32;
+  for (let t = 0; t < ty; t++) {
+    for (let u = 0; u < tx; u++) {
+      const s0 = ((ry + sh * (ty - 1 - t)) * kw + (rx + sw * (tx - 1 - u))) * plane;
+      const d0 = (t * tx + u) * plane;
+      for (let cb = 0; cb < ci; cb += TILE) {
+        const ce = Math.min(ci, cb + TILE);
+        for (let ob = 0; ob < co; ob += TILE) {
+          const oe = Math.min(co, ob + TILE);
+          for (let o = ob; o < oe; o++) {
+            const dRow = d0 + o * ci;
+            for (let c = cb; c < ce; c++) dst[dRow + c] = src[s0 + c * co + o]!;
+          }
+        }
       }
     }
   }
@@ -129,30 +143,85 @@ function conv2DBackpropInput({ inputs, backend, attrs }: { inputs: tf.NamedTenso
   const { dy, filter } = inputs as { dy: Info; filter: Info };
   const a = attrs as unknown as Conv2DBackpropInputAttrs;
   const info = convInfo(a.inputShape, filter.shape as [number, number, number, number], a);
-  const { batchSize: N, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, outChannels: Co } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
+  if (top > kh - 1 || left > kw - 1) throw new Error(`conv2DBackpropInput: padding larger than the filter is not supported (pad ${top}, filter ${kh})`);
+  const heap = backend as unknown as WasmHeapBackend;
   const r = new KernelRunner(backend);
   try {
-    let src = dy;
-    if (sh > 1 || sw > 1) {
-      // Zero-insert: [N,Ho,1,Wo,1,Co] padded to [N,Ho,sh,Wo,sw,Co] -> [N,Ho*sh,Wo*sw,Co].
-      const expanded = r.reshape(dy, [N, Ho, 1, Wo, 1, Co]);
-      const padded = r.run('PadV2', { x: expanded }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
-      src = r.reshape(padded, [N, Ho * sh, Wo * sw, Co]);
-    }
-    const wt = flipTransposeFilter(backend as unknown as WasmHeapBackend, filter); // [kh,kw,Co,Ci]
-    r.adopt(wt);
-    const padTop = kh - 1 - top;
-    const padLeft = kw - 1 - left;
-    const padBottom = H - Ho * sh + top;
-    const padRight = W - Wo * sw + left;
-    if (padTop < 0 || padLeft < 0) throw new Error(`conv2DBackpropInput: padding larger than the filter is not supported (pad ${top}, filter ${kh})`);
-    const out = r.conv(src, wt, [[0, 0], [padTop, Math.max(0, padBottom)], [padLeft, Math.max(0, padRight)], [0, 0]]);
-    const cut = padBottom < 0 || padRight < 0 ? r.slice(out, [0, 0, 0, 0], [N, H, W, out.shape[3]!]) : out;
-    return r.keep(cut);
+    if (sh > 1 || sw > 1) return stridedInputGradient(r, heap, dy, filter, info);
+    const dx = phaseGradient(r, heap, dy, filter, info, 0, 0);
+    if (!dx) throw new Error(`conv2DBackpropInput: empty input gradient for input ${info.inHeight}x${info.inWidth}`);
+    return r.keep(dx);
   } finally {
     r.dispose();
   }
+}
+
+type ConvInfo = ReturnType<typeof convInfo>;
+
+/**
+ * The input gradient at the dx rows y = py + sh*i and cols x = px + sw*j: [N, ceil((H-py)/sh),
+ * ceil((W-px)/sw), Ci] (all of dx at stride 1). Those rows receive dy[m] through the taps
+ * ky = (py+top) mod sh + sh*t only, with m = (py+top) div sh + i - t: a dense correlation of dy
+ * with the flipped tap subset. Returns undefined when no tap reaches the phase (a 1x1 stride-2
+ * conv never touches the odd rows).
+ */
+function phaseGradient(r: KernelRunner, heap: WasmHeapBackend, dy: Info, filter: Info, info: ConvInfo, py: number, px: number): Info | undefined {
+  const { batchSize: N, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo, outChannels: Co } = info;
+  const { top, left } = info.padInfo;
+  const rows = Math.ceil((H - py) / sh);
+  const cols = Math.ceil((W - px) / sw);
+  const ry = (py + top) % sh;
+  const rx = (px + left) % sw;
+  const ty = Math.ceil((kh - ry) / sh);
+  const tx = Math.ceil((kw - rx) / sw);
+  if (ty <= 0 || tx <= 0 || rows <= 0 || cols <= 0) return undefined;
+  // Output row i reads dy rows m0 + i - (ty-1) .. m0 + i: pad (or crop) dy so row i starts there.
+  const padTop = ty - 1 - Math.floor((py + top) / sh);
+  const padLeft = tx - 1 - Math.floor((px + left) / sw);
+  let src = dy;
+  if (padTop < 0 || padLeft < 0) src = r.slice(dy, [0, Math.max(0, -padTop), Math.max(0, -padLeft), 0], [N, Ho - Math.max(0, -padTop), Wo - Math.max(0, -padLeft), Co]);
+  const srcRows = src.shape[1]!;
+  const srcCols = src.shape[2]!;
+  const top0 = Math.max(0, padTop);
+  const left0 = Math.max(0, padLeft);
+  const padBottom = Math.max(0, rows + ty - 1 - top0 - srcRows);
+  const padRight = Math.max(0, cols + tx - 1 - left0 - srcCols);
+  const taps = flippedTransposedTaps(heap, filter, ry, rx, sh, sw); // [ty,tx,Co,Ci]
+  r.adopt(taps);
+  const out = r.conv(src, taps, [[0, 0], [top0, padBottom], [left0, padRight], [0, 0]]);
+  if (out.shape[1] === rows && out.shape[2] === cols) return out;
+  return r.slice(out, [0, 0, 0, 0], [N, rows, cols, out.shape[3]!]);
+}
+
+/** Strided input gradient: every output phase separately, interleaved into dx [N,H,W,Ci]. */
+function stridedInputGradient(r: KernelRunner, heap: WasmHeapBackend, dy: Info, filter: Info, info: ConvInfo): Info {
+  const { batchSize: N, strideHeight: sh, strideWidth: sw, inHeight: H, inWidth: W, inChannels: Ci } = info;
+  const phases: { py: number; px: number; grad: Info | undefined }[] = [];
+  for (let py = 0; py < sh; py++) for (let px = 0; px < sw; px++) phases.push({ py, px, grad: phaseGradient(r, heap, dy, filter, info, py, px) });
+  const dx = heap.makeOutput([N, H, W, Ci], 'float32');
+  // Heap views are taken after the last allocation: a growing wasm heap detaches older ones.
+  const out = heap.typedArrayFromHeap(dx);
+  if (phases.some((p) => p.grad === undefined)) out.fill(0);
+  for (const { py, px, grad } of phases) {
+    if (!grad) continue;
+    const src = heap.typedArrayFromHeap(grad);
+    const rows = grad.shape[1]!;
+    const cols = grad.shape[2]!;
+    for (let n = 0; n < N; n++) {
+      for (let i = 0; i < rows; i++) {
+        const srcRow = (n * rows + i) * cols * Ci;
+        const dstRow = (n * H + py + sh * i) * W;
+        for (let j = 0; j < cols; j++) {
+          const s0 = srcRow + j * Ci;
+          const d0 = (dstRow + px + sw * j) * Ci;
+          for (let c = 0; c < Ci; c++) out[d0 + c] = src[s0 + c]!;
+        }
+      }
+    }
+  }
+  return dx;
 }
 
 let registered = false;
