@@ -1,5 +1,7 @@
 // bench:scaling — does a sweep of equal CPU jobs finish N times faster with N workers (issue 4)?
-// For each N (default 1 and 2), three numbers from one run:
+// For each N (default 1 and 2), four numbers from one run:
+//   cpu    — N processes of a pure integer loop (no memory traffic): what this machine (a VM whose
+//            vCPUs share a host) gives perfectly parallel work;
 //   engine — N bare engine processes (bench/support/engine-jobs.ts: no API, queue or database) share
 //            the jobs: what N processes can get out of this machine's cores at all (the ceiling);
 //   cold   — the built API + N real worker processes, a sweep submitted right after they start:
@@ -29,6 +31,7 @@ const DATASET = { size: IMAGE_SIZE, trainPerClass: 8, valPerClass: 4 };
 for (const n of NS) if (JOBS % n !== 0) throw new Error(`BENCH_JOBS=${JOBS} must be a multiple of every N (${n})`);
 
 interface Throughputs {
+  cpu: number;
   engine: number;
   cold: number;
   warm: number;
@@ -50,6 +53,22 @@ function runEngineProcess(datasetDir: string, checkpointRoot: string, jobs: numb
   });
 }
 
+const CPU_LOOP = 'let x = 0; const t = performance.now(); for (let i = 0; i < 1.5e9; i++) x = (x * 1664525 + 1013904223) | 0; console.log(JSON.stringify({ seconds: (performance.now() - t) / 1000, x }));';
+
+/** N processes of the same integer loop at once: N / the slowest one's time (loops per second). */
+async function cpuThroughput(n: number): Promise<number> {
+  const seconds = await Promise.all(
+    Array.from({ length: n }, () => new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, ['-e', CPU_LOOP], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve((JSON.parse(out) as { seconds: number }).seconds) : reject(new Error(`cpu loop exited with ${code}`))));
+    })),
+  );
+  return n / Math.max(...seconds);
+}
+
 /** N bare engine processes, each a warm-up job then JOBS/N timed jobs: JOBS / the slowest one's time. */
 async function engineThroughput(n: number): Promise<number> {
   const root = await mkdtemp(path.join(os.tmpdir(), 'fleet-scaling-engine-'));
@@ -67,7 +86,15 @@ async function engineThroughput(n: number): Promise<number> {
  * from the POST to the last run's finishedAt as stored by its worker (same machine, same clock).
  * Polls once a second: the measurement must not take CPU from the workers it measures.
  */
-async function sweepThroughput(api: FleetApi, firstSeed: number): Promise<number> {
+interface SweepTiming {
+  throughput: number;
+  /** Share of the sweep's span (POST -> last finish) the workers spent inside jobs. */
+  busy: number;
+  /** Mean seconds from a job's start to its finish. */
+  jobSeconds: number;
+}
+
+async function sweepThroughput(api: FleetApi, firstSeed: number, workers: number): Promise<SweepTiming> {
   const posted = Date.now();
   const sweep = await api.post<{ id: string }>('/api/sweeps', {
     name: `scaling seeds ${firstSeed}+`,
@@ -81,21 +108,24 @@ async function sweepThroughput(api: FleetApi, firstSeed: number): Promise<number
     if (broken) throw new Error(`a run ${broken.status}: ${broken.error ?? ''}`);
     if ((detail.counts.succeeded ?? 0) === JOBS) break;
   }
-  const runs = await api.get<{ items: { finishedAt: string | null }[] }>(`/api/experiments?sweepId=${sweep.id}&limit=${JOBS}`);
+  const runs = await api.get<{ items: { startedAt: string | null; finishedAt: string | null }[] }>(`/api/experiments?sweepId=${sweep.id}&limit=${JOBS}`);
+  const durations = runs.items.map((r) => (Date.parse(r.finishedAt ?? '') - Date.parse(r.startedAt ?? '')) / 1000);
   const finished = Math.max(...runs.items.map((r) => Date.parse(r.finishedAt ?? '')));
-  if (runs.items.length !== JOBS || !Number.isFinite(finished)) throw new Error(`sweep ${sweep.id}: expected ${JOBS} finished runs`);
-  return JOBS / ((finished - posted) / 1000);
+  if (runs.items.length !== JOBS || !Number.isFinite(finished) || durations.some((d) => !Number.isFinite(d))) throw new Error(`sweep ${sweep.id}: expected ${JOBS} finished runs`);
+  const span = (finished - posted) / 1000;
+  const inJobs = durations.reduce((a, b) => a + b, 0);
+  return { throughput: JOBS / span, busy: inJobs / (workers * span), jobSeconds: inJobs / JOBS };
 }
 
-async function fleetThroughput(n: number): Promise<Pick<Throughputs, 'cold' | 'warm'>> {
+async function fleetThroughput(n: number): Promise<{ cold: SweepTiming; warm: SweepTiming }> {
   const harness = await FleetHarness.create();
   const releaseSignals = harness.teardownOnSignals();
   try {
     await writeTinyDataset(path.join(harness.dataRoot, 'tiny'), DATASET);
     const api = new FleetApi((await harness.startApi()).url);
     await Promise.all(Array.from({ length: n }, () => harness.startWorker({ args: ['--backend', BACKEND] })));
-    const cold = await sweepThroughput(api, 0);
-    const warm = await sweepThroughput(api, JOBS);
+    const cold = await sweepThroughput(api, 0, n);
+    const warm = await sweepThroughput(api, JOBS, n);
     return { cold, warm };
   } finally {
     releaseSignals();
@@ -113,29 +143,36 @@ async function main(): Promise<void> {
   process.stdout.write(`scaling: ${JOBS} jobs x ${EPOCHS} epochs at ${IMAGE_SIZE} px, backend ${BACKEND}, ${ROUNDS} round(s), ${os.cpus().length} CPUs, load ${os.loadavg()[0]?.toFixed(1)}\n`);
   // Efficiencies per round: each round measures every N back to back, so a round's ratios share
   // the machine's conditions; the median over rounds is what is reported.
-  const efficiencies = new Map<number, { engine: number[]; cold: number[]; warm: number[] }>(NS.map((n) => [n, { engine: [], cold: [], warm: [] }]));
+  const columns = ['cpu', 'engine', 'cold', 'warm'] as const;
+  const efficiencies = new Map(NS.map((n) => [n, Object.fromEntries(columns.map((c) => [c, [] as number[]])) as Record<(typeof columns)[number], number[]>]));
+  // Where the fleet's time goes on the warm sweep: how busy the workers were and how long a job took.
+  const warmTimings = new Map<number, SweepTiming[]>(NS.map((n) => [n, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     const results = new Map<number, Throughputs>();
     for (const n of NS) {
+      const cpu = await cpuThroughput(n);
       const engine = await engineThroughput(n);
       const fleet = await fleetThroughput(n);
-      results.set(n, { engine, ...fleet });
-      process.stdout.write(`round ${round} N=${n}: engine ${engine.toFixed(3)} jobs/s, fleet cold ${fleet.cold.toFixed(3)}, warm ${fleet.warm.toFixed(3)} jobs/s\n`);
+      results.set(n, { cpu, engine, cold: fleet.cold.throughput, warm: fleet.warm.throughput });
+      warmTimings.get(n)!.push(fleet.warm);
+      process.stdout.write(
+        `round ${round} N=${n}: cpu loop ${cpu.toFixed(3)}/s, engine ${engine.toFixed(3)} jobs/s, fleet cold ${fleet.cold.throughput.toFixed(3)}, warm ${fleet.warm.throughput.toFixed(3)} jobs/s ` +
+          `(warm: workers busy ${(100 * fleet.warm.busy).toFixed(1)}% of the sweep, ${fleet.warm.jobSeconds.toFixed(2)} s per job)\n`,
+      );
     }
     const base = results.get(1);
     if (!base) continue;
-    for (const [n, r] of results) {
-      const e = efficiencies.get(n)!;
-      e.engine.push(r.engine / (n * base.engine));
-      e.cold.push(r.cold / (n * base.cold));
-      e.warm.push(r.warm / (n * base.warm));
-    }
+    for (const [n, r] of results) for (const c of columns) efficiencies.get(n)![c].push(r[c] / (n * base[c]));
   }
   if (!NS.includes(1)) return;
   process.stdout.write(`\nefficiency = throughput(N) / (N x throughput(1)), median of ${ROUNDS} round(s) [each round]\n`);
-  process.stdout.write(`${'N'.padEnd(3)}${'engine alone'.padStart(26)}${'fleet, cold sweep'.padStart(26)}${'fleet, warm sweep'.padStart(26)}\n`);
+  process.stdout.write(`${'N'.padEnd(3)}${'cpu loop'.padStart(26)}${'engine alone'.padStart(26)}${'fleet, cold sweep'.padStart(26)}${'fleet, warm sweep'.padStart(26)}\n`);
   const cell = (xs: number[]) => `${median(xs).toFixed(2)} [${xs.map((x) => x.toFixed(2)).join(' ')}]`.padStart(26);
-  for (const [n, e] of efficiencies) process.stdout.write(`${String(n).padEnd(3)}${cell(e.engine)}${cell(e.cold)}${cell(e.warm)}\n`);
+  for (const [n, e] of efficiencies) process.stdout.write(`${String(n).padEnd(3)}${columns.map((c) => cell(e[c])).join('')}\n`);
+  process.stdout.write('\nwarm sweep, median over rounds: workers busy = time inside jobs / (N x span); job = seconds from start to finish\n');
+  for (const [n, timings] of warmTimings) {
+    process.stdout.write(`N=${n}: workers busy ${(100 * median(timings.map((t) => t.busy))).toFixed(1)}%, ${median(timings.map((t) => t.jobSeconds)).toFixed(2)} s per job\n`);
+  }
   process.stdout.write(`(load now ${os.loadavg()[0]?.toFixed(1)})\n`);
 }
 
