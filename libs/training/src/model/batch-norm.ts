@@ -4,6 +4,7 @@
 // batchNorm gradient materialises full-size Tile tensors, which cost ~17% of a training step and
 // ~1 GB of wasm heap at 224px/batch 16.
 import { tf } from '../backend/tf.js';
+import { channelGradSums, channelMoments } from './channel-stats.js';
 
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
@@ -42,7 +43,7 @@ export function batchNormTrain(x: tf.Tensor4D, bn: BatchNormState, updateStats =
     const gamma = gammaIn as tf.Tensor1D;
     const beta = betaIn as tf.Tensor1D;
     const saveFn = save as tf.GradSaveFunc;
-    const { mean, variance } = tf.moments(xt, [0, 1, 2]);
+    const { mean, variance } = channelMoments(xt);
     const invStd = tf.rsqrt(tf.add(variance, BN_EPS));
     if (updateStats) {
       const momentum = bn.momentum ?? BN_MOMENTUM;
@@ -71,8 +72,8 @@ export function batchNormTrain(x: tf.Tensor4D, bn: BatchNormState, updateStats =
         const [xs, meanS, invStdS, gammaS] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
         return tf.tidy(() => {
           const xc = tf.sub(xs, meanS);
-          const dbeta = tf.sum(dy, [0, 1, 2]);
-          const dgamma = tf.mul(tf.sum(tf.mul(dy, xc), [0, 1, 2]), invStdS);
+          const { dySum: dbeta, dyXcSum } = channelGradSums(dy, xc as tf.Tensor4D);
+          const dgamma = tf.mul(dyXcSum, invStdS);
           // dx = gamma*invStd * (dy - dbeta/m - xhat*dgamma/m), with xhat = xc*invStd folded into
           // per-channel coefficients so only three full-size products are formed.
           const a = tf.mul(gammaS, invStdS);
