@@ -1,6 +1,8 @@
 // Training throughput of the engine per strategy (224x224, batch 16 by default) on the chosen
 // backend, eval throughput, linear-probe's 25 epochs vs one eval pass, peak RSS; and PyTorch's
-// numbers on the same machine (2 threads) when /usr/bin/python3 has torch, with ratios.
+// numbers on the same machine when /usr/bin/python3 has torch, with ratios: against PyTorch on 2
+// threads (the whole machine) and on 1 thread (one core: wasm is single-threaded in Node, and the
+// fleet runs one worker per core, so per core is what a machine's throughput compares).
 // Weights are the deterministic parity weights (speed does not depend on their values).
 // Run the built file: npm run bench:train -- --backend wasm --strategies finetune,freeze --steps 3
 import { spawnSync } from 'node:child_process';
@@ -116,20 +118,26 @@ async function main(): Promise<void> {
   console.log(`peak RSS ${rssGb.toFixed(2)} GB (backend ${backend.name}, ${size}px, batch ${batch}, ${steps} timed steps)`);
 
   // On a GPU backend the fair comparison is PyTorch on the GPU (CUDA), when it has one.
-  const torch = args.torch ? torchNumbers(strategies, backend.name === 'webgpu' || backend.name === 'tensorflow' ? 'cuda' : 'cpu') : undefined;
-  console.log(`\n${'what'.padEnd(14)}${'ours img/s'.padStart(12)}${'torch img/s'.padStart(13)}${'ratio'.padStart(8)}`);
+  const device = backend.name === 'webgpu' || backend.name === 'tensorflow' ? 'cuda' : 'cpu';
+  const torch = args.torch ? torchNumbers(strategies, device, 2) : undefined;
+  // Per core: only meaningful for the CPU comparison (threads do nothing for CUDA).
+  const torch1 = torch && !torch.cuda ? torchNumbers(strategies, device, 1) : undefined;
+  const ratio = (ours: number, t: number | undefined) => (t ? (ours / t).toFixed(2) + 'x' : '-');
+  console.log(`\n${'what'.padEnd(14)}${'ours img/s'.padStart(12)}${'torch img/s'.padStart(13)}${'ratio'.padStart(8)}${torch1 ? `${'torch 1 thread'.padStart(16)}${'ratio'.padStart(8)}` : ''}`);
   for (const k of ['eval', ...strategies]) {
     const t = torch?.[k];
-    console.log(`${k.padEnd(14)}${ours[k]!.toFixed(2).padStart(12)}${(t ? t.toFixed(2) : '-').padStart(13)}${(t ? (ours[k]! / t).toFixed(2) + 'x' : '-').padStart(8)}`);
+    const t1 = torch1?.[k];
+    const perCore = torch1 ? `${(t1 ? t1.toFixed(2) : '-').padStart(16)}${ratio(ours[k]!, t1).padStart(8)}` : '';
+    console.log(`${k.padEnd(14)}${ours[k]!.toFixed(2).padStart(12)}${(t ? t.toFixed(2) : '-').padStart(13)}${ratio(ours[k]!, t).padStart(8)}${perCore}`);
   }
   if (!torch) console.log(`(no PyTorch numbers: ${args.python} with torch not available or --no-torch)`);
-  else console.log(`(PyTorch ran on ${torch.cuda ? 'the GPU (CUDA)' : 'the CPU'})`);
+  else console.log(`(PyTorch ran on ${torch.cuda ? 'the GPU (CUDA)' : 'the CPU: 2 threads, then 1 thread'})`);
 }
 
 const TORCH_SCRIPT = String.raw`
 import json, sys, time, torch, torchvision
-torch.set_num_threads(2)  # the CPU comparison: the same 2 cores wasm competes with (no effect on CUDA)
 size, batch, steps = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+torch.set_num_threads(int(sys.argv[6]))  # CPU only: 2 = this machine's cores, 1 = one core (no effect on CUDA)
 strategies = sys.argv[4].split(',')
 dev = torch.device('cuda' if sys.argv[5] == 'cuda' and torch.cuda.is_available() else 'cpu')
 sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
@@ -166,9 +174,9 @@ if 'linear-probe' in strategies and 'freeze' in out: out['linear-probe'] = out['
 print(json.dumps(out))
 `;
 
-function torchNumbers(strategies: Strategy[], device: 'cuda' | 'cpu'): Record<string, number> | undefined {
-  console.log(`\nPyTorch (${device === 'cuda' ? 'CUDA if available, else CPU' : 'CPU'}, 2 threads) on the same machine...`);
-  const r = spawnSync(args.python, ['-c', TORCH_SCRIPT, String(size), String(batch), String(steps), strategies.join(','), device], { encoding: 'utf8', timeout: 30 * 60_000 });
+function torchNumbers(strategies: Strategy[], device: 'cuda' | 'cpu', threads: number): Record<string, number> | undefined {
+  console.log(`\nPyTorch (${device === 'cuda' ? 'CUDA if available, else CPU' : 'CPU'}, ${threads} thread${threads === 1 ? '' : 's'}) on the same machine...`);
+  const r = spawnSync(args.python, ['-c', TORCH_SCRIPT, String(size), String(batch), String(steps), strategies.join(','), device, String(threads)], { encoding: 'utf8', timeout: 30 * 60_000 });
   if (r.status !== 0) {
     if (r.error || /No module named/.test(r.stderr)) return undefined;
     throw new Error(`PyTorch benchmark failed: ${r.stderr}`);
