@@ -9,8 +9,10 @@
 //    rows/cols of one residue mod the stride receive only the filter taps of one residue, so each
 //    phase is a dense conv of dy with that sub-filter, and the phases interleave into dx. Same sums,
 //    a quarter of the multiply-adds of the zero-inserted form at stride 2.
+// MaxPoolGrad (PyTorch's first-maximum routing, one heap pass) is in wasm-max-pool-grad.ts.
 // Never used on other backends; verified against the cpu backend in wasm-kernels.spec.ts.
 import { tf } from './tf.js';
+import { maxPoolGrad } from './wasm-max-pool-grad.js';
 
 type Info = tf.TensorInfo;
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -72,7 +74,7 @@ class KernelRunner {
   }
 }
 
-interface WasmHeapBackend {
+export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: 'float32'): Info;
   typedArrayFromHeap(info: Info): Float32Array;
 }
@@ -226,12 +228,13 @@ function stridedInputGradient(r: KernelRunner, heap: WasmHeapBackend, dy: Info, 
 
 let registered = false;
 
-/** Registers (idempotently) the engine's Conv2DBackpropFilter / Conv2DBackpropInput for 'wasm'. */
+/** Registers (idempotently) the engine's Conv2DBackpropFilter / Conv2DBackpropInput / MaxPoolGrad for 'wasm'. */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   for (const [kernelName, kernelFunc] of [
     ['Conv2DBackpropFilter', conv2DBackpropFilter],
     ['Conv2DBackpropInput', conv2DBackpropInput],
+    ['MaxPoolGrad', maxPoolGrad],
   ] as const) {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
