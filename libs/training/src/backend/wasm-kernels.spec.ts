@@ -69,9 +69,8 @@ describe('wasm training kernels', () => {
     expect(maxRelErr(got.dw, ref.dw)).toBeLessThan(1e-5);
   });
 
-  it('frees every intermediate it creates', async () => {
+  it.each([CASES[1]!, CASES[3]!])('frees every intermediate it creates: %o', async (c) => {
     await tf.setBackend('wasm');
-    const c = CASES[1]!;
     await gradients('wasm', c);
     const before = tf.memory().numTensors;
     const bytesBefore = (tf.memory() as { numBytesInWASM?: number }).numBytesInWASM;
