@@ -12,7 +12,7 @@
 // efficiency(N) = throughput(N) / (N x throughput(1)). Ratios only: absolute times depend on the machine.
 // Every N is measured once per round (BENCH_ROUNDS, default 3); efficiencies are taken within a
 // round and their median reported, because one 2-core run alone varies by +-10%.
-// Env: BENCH_N ("1,2"), BENCH_JOBS (8), BENCH_EPOCHS (2), BENCH_IMAGE_SIZE (32), WORKER_BACKEND (wasm).
+// Env: BENCH_N ("1,2"), BENCH_JOBS (12), BENCH_EPOCHS (2), BENCH_IMAGE_SIZE (32), WORKER_BACKEND (wasm).
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,7 +22,7 @@ import { FleetHarness } from '../test/support/fleet-harness.js';
 import { writeTinyDataset } from '../test/support/tiny-dataset.js';
 
 const NS = (process.env.BENCH_N ?? '1,2').split(',').map(Number);
-const JOBS = Number(process.env.BENCH_JOBS ?? 8);
+const JOBS = Number(process.env.BENCH_JOBS ?? 12);
 const EPOCHS = Number(process.env.BENCH_EPOCHS ?? 2);
 const IMAGE_SIZE = Number(process.env.BENCH_IMAGE_SIZE ?? 32);
 const BACKEND = process.env.WORKER_BACKEND ?? 'wasm';

@@ -52,7 +52,7 @@ describe('engine memory across runs in one process (wasm)', () => {
     const x = tf.randomNormal([2, 9, 9, 3]) as tf.Tensor4D;
     const w = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
     const before = backendBuffers();
-    // stride 2: the input gradient takes the zero-insert path, the filter gradient the dilated one
+    // stride 2: the input gradient goes by output phase, the filter gradient is the dilated conv
     const grads = tf.grads((a, b) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, [[0, 0], [1, 1], [1, 1], [0, 0]])))([x, w]);
     expect(backendBuffers()).toBe(before + grads.length);
     tf.dispose([x, w, ...grads]);
