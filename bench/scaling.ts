@@ -37,35 +37,30 @@ interface Throughputs {
   warm: number;
 }
 
-function runEngineProcess(datasetDir: string, checkpointRoot: string, jobs: number, firstSeed: number): Promise<{ seconds: number }> {
+/** Runs a node child that prints JSON lines; resolves with the `seconds` of its last line. */
+function runTimedChild(args: string[], label: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/bench/support/engine-jobs.js', datasetDir, checkpointRoot, String(jobs), String(EPOCHS), String(IMAGE_SIZE), String(firstSeed)], {
-      env: { ...process.env, WORKER_BACKEND: BACKEND },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`engine-jobs exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as { seconds: number });
+      if (code !== 0) return reject(new Error(`${label} exited with ${code}`));
+      resolve((JSON.parse(out.trim().split('\n').pop()!) as { seconds: number }).seconds);
     });
   });
+}
+
+function runEngineProcess(datasetDir: string, checkpointRoot: string, jobs: number, firstSeed: number): Promise<number> {
+  const args = ['dist/bench/support/engine-jobs.js', datasetDir, checkpointRoot, String(jobs), String(EPOCHS), String(IMAGE_SIZE), String(firstSeed)];
+  return runTimedChild(args, 'engine-jobs', { ...process.env, WORKER_BACKEND: BACKEND });
 }
 
 const CPU_LOOP = 'let x = 0; const t = performance.now(); for (let i = 0; i < 1.5e9; i++) x = (x * 1664525 + 1013904223) | 0; console.log(JSON.stringify({ seconds: (performance.now() - t) / 1000, x }));';
 
 /** N processes of the same integer loop at once: N / the slowest one's time (loops per second). */
 async function cpuThroughput(n: number): Promise<number> {
-  const seconds = await Promise.all(
-    Array.from({ length: n }, () => new Promise<number>((resolve, reject) => {
-      const child = spawn(process.execPath, ['-e', CPU_LOOP], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => (code === 0 ? resolve((JSON.parse(out) as { seconds: number }).seconds) : reject(new Error(`cpu loop exited with ${code}`))));
-    })),
-  );
+  const seconds = await Promise.all(Array.from({ length: n }, () => runTimedChild(['-e', CPU_LOOP], 'cpu loop')));
   return n / Math.max(...seconds);
 }
 
@@ -75,7 +70,7 @@ async function engineThroughput(n: number): Promise<number> {
   try {
     const datasetDir = await writeTinyDataset(path.join(root, 'tiny'), DATASET);
     const results = await Promise.all(Array.from({ length: n }, (_, i) => runEngineProcess(datasetDir, path.join(root, `ckpt-${i}`), JOBS / n, 1000 * i)));
-    return JOBS / Math.max(...results.map((r) => r.seconds));
+    return JOBS / Math.max(...results);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -38,7 +38,7 @@ const TRANSIENT_PRISMA_CODES = new Set(['P2024', 'P2028', 'P2034', 'P2037']);
  * (serialization failure, deadlock), 53 (insufficient resources), 55P03 (lock not available),
  * 57P01-57P03 (admin/crash shutdown, cannot connect now), 58 (system error).
  */
-export function isTransientSqlState(sqlState: string): boolean {
+function isTransientSqlState(sqlState: string): boolean {
   return /^(08|53|58)/.test(sqlState) || ['40001', '40P01', '55P03', '57P01', '57P02', '57P03'].includes(sqlState);
 }
 

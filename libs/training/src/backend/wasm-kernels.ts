@@ -80,13 +80,13 @@ export interface WasmHeapBackend {
 }
 
 /**
- * The taps ky = ry + sh*t, kx = rx + sw*u of W[kh,kw,Ci,Co] (all taps when ry = rx = 0 and the
- * strides are 1), spatially flipped and in/out-transposed: G[Ty,Tx,Co,Ci], one pass over the wasm
- * heap. wasm's Reverse kernel is a slow generic loop (~0.4 s for a 3x3x512x512 filter on this
- * machine, more than the convolution it feeds); the transpose goes in 32x32 tiles so neither side
- * of the copy strides through memory a float at a time.
+ * The taps ky = ry + sh*t, kx = rx + sw*u of W[kh,kw,Ci,Co] (all taps at stride 1), spatially
+ * flipped and in/out-transposed: G[Ty,Tx,Co,Ci], one pass over the wasm heap. wasm's Reverse
+ * kernel is a slow generic loop (~0.4 s for a 3x3x512x512 filter on this machine, more than the
+ * convolution it feeds); the transpose goes in 32x32 tiles so neither side of the copy strides
+ * through memory a float at a time.
  */
-function flippedTransposedTaps(backend: WasmHeapBackend, filter: Info, ry = 0, rx = 0, sh = 1, sw = 1): Info {
+function flippedTransposedTaps(backend: WasmHeapBackend, filter: Info, ry: number, rx: number, sh: number, sw: number): Info {
   const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
   const ty = Math.ceil((kh - ry) / sh);
   const tx = Math.ceil((kw - rx) / sw);

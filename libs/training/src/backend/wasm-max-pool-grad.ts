@@ -40,6 +40,7 @@ export function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensor
         let w0 = ow * sw - left;
         const w1 = Math.min(W, w0 + kw);
         while (w0 < 0) w0 += dw;
+        if (h0 >= h1 || w0 >= w1) continue; // a window entirely in the padding (not with pad < kernel)
         // PyTorch starts from the window's first position, so a window of -inf still routes there.
         const first = ((n * H + h0) * W + w0) * C;
         maxValue.fill(-Infinity);
@@ -57,7 +58,6 @@ export function maxPoolGrad({ inputs, backend, attrs }: { inputs: tf.NamedTensor
           }
         }
         const out = ((n * Ho + oh) * Wo + ow) * C;
-        if (h0 >= h1 || w0 >= w1) continue; // a window entirely in the padding (not with pad < kernel)
         for (let c = 0; c < C; c++) dx[maxIndex[c]!]! += g[out + c]!;
       }
     }

@@ -7,13 +7,10 @@
 // double-then-float rounding is innocuous for + and x), so results equal tf.moments / tf.sum on
 // wasm and the PyTorch parity fixtures still hold to the same digits. Other backends use tf's ops.
 import { tf } from '../backend/tf.js';
+import type { WasmHeapBackend } from '../backend/wasm-kernels.js';
 
-interface WasmHeap {
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-
-function wasmHeap(): WasmHeap | undefined {
-  return tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmHeap) : undefined;
+function wasmHeap(): WasmHeapBackend | undefined {
+  return tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmHeapBackend) : undefined;
 }
 
 const { fround } = Math;
