@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     torch: { type: 'boolean', default: true },
     // The Python that has torch + torchvision (GPU machines often keep it in a virtualenv).
     python: { type: 'string', default: process.env.FLEET_PYTHON ?? '/usr/bin/python3' },
+    // Where one training step's time goes, kernel by kernel (tf.profile), for each strategy.
+    profile: { type: 'boolean', default: false },
   },
   allowNegative: true,
 });
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
         }
       };
       await step();
+      if (args.profile) await printStepProfile(strategy, step);
       const [, t] = await seconds(async () => {
         for (let i = 0; i < steps; i++) await step();
       });
@@ -132,6 +135,30 @@ async function main(): Promise<void> {
   }
   if (!torch) console.log(`(no PyTorch numbers: ${args.python} with torch not available or --no-torch)`);
   else console.log(`(PyTorch ran on ${torch.cuda ? 'the GPU (CUDA)' : 'the CPU: 2 threads, then 1 thread'})`);
+}
+
+/**
+ * One step under tf.profile: milliseconds per kernel name (forward and backward together), largest
+ * first, with the share of the step. Kernel timings include what the backend does around the op.
+ */
+async function printStepProfile(strategy: string, step: () => Promise<unknown>): Promise<void> {
+  const t0 = performance.now();
+  const profile = await tf.profile(async () => {
+    await step();
+  });
+  const wall = performance.now() - t0;
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of profile.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += ms;
+    e.calls += 1;
+    byKernel.set(k.name, e);
+  }
+  const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const inKernels = rows.reduce((s, [, e]) => s + e.ms, 0);
+  console.log(`profile of one ${strategy} step: ${wall.toFixed(0)} ms wall, ${inKernels.toFixed(0)} ms in ${profile.kernels.length} kernel calls`);
+  for (const [name, e] of rows.slice(0, 14)) console.log(`  ${name.padEnd(26)}${e.ms.toFixed(1).padStart(9)} ms${((100 * e.ms) / wall).toFixed(1).padStart(7)}%${String(e.calls).padStart(6)} calls`);
 }
 
 const TORCH_SCRIPT = String.raw`

@@ -9,7 +9,11 @@ export type Strategy = (typeof STRATEGIES)[number];
 /** Strategies that start from pretrained weights (and therefore need a weights file). */
 export const PRETRAINED_STRATEGIES: readonly Strategy[] = ['finetune', 'freeze', 'zero-lr', 'group-lr', 'linear-probe'];
 
-export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+/**
+ * 'wasm+onednn': the wasm backend with its heavy kernels native (oneDNN + OpenMP, see
+ * backend/onednn-kernels.ts); 'wasm': plain wasm (the fallback where the addon is not built).
+ */
+export const BACKENDS = ['tensorflow', 'webgpu', 'wasm+onednn', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 /** Hyper-parameters of one run. Defaults are the tutorial's (see TRAIN_DEFAULTS). */

@@ -265,15 +265,29 @@ function stridedInputGradient(r: KernelRunner, heap: WasmHeapBackend, dy: Info, 
   return dx;
 }
 
+/**
+ * Identity that shares the input's buffer (a reference count), as tfjs's cpu backend does. wasm's
+ * own copies the data, and tfjs clones every tensor an op saves for its gradient: a training step
+ * copied each saved activation once more (~4% of a native step, and as many extra bytes of heap).
+ * Tensors are immutable and every kernel writes a fresh output, so sharing cannot be observed.
+ */
+function sharedIdentity({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend }): Info {
+  const { x } = inputs as { x: Info };
+  if (x.dtype === 'string') throw new Error('Identity of string tensors is not used by the engine');
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 let registered = false;
 
-/** Registers (idempotently) the engine's Conv2DBackpropFilter / Conv2DBackpropInput / MaxPoolGrad for 'wasm'. */
+/** Registers (idempotently) the engine's Conv2DBackpropFilter / Conv2DBackpropInput / MaxPoolGrad / Identity for 'wasm'. */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   for (const [kernelName, kernelFunc] of [
     ['Conv2DBackpropFilter', conv2DBackpropFilter],
     ['Conv2DBackpropInput', conv2DBackpropInput],
     ['MaxPoolGrad', maxPoolGrad],
+    ['Identity', sharedIdentity],
   ] as const) {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });

@@ -3,6 +3,7 @@
 // running statistics. The train-mode gradient is written by hand (tf.customGrad): tfjs's generic
 // batchNorm gradient materialises full-size Tile tensors, which cost ~17% of a training step and
 // ~1 GB of wasm heap at 224px/batch 16.
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, onednnActive } from '../backend/onednn-kernels.js';
 import { tf } from '../backend/tf.js';
 import { channelGradSums, channelMoments } from './channel-stats.js';
 
@@ -28,16 +29,72 @@ export function batchNormEval(x: tf.Tensor4D, bn: BatchNormState): tf.Tensor4D {
   });
 }
 
+/** Options of {@link batchNormTrain}. */
+export interface BatchNormTrainOptions {
+  /** Update bn's running statistics (false only for callers that replay a forward pass). Default true */
+  updateStats?: boolean;
+  /** Added to the normalised output before the ReLU (a residual block's identity). Default none */
+  residual?: tf.Tensor4D;
+  /** ReLU on the output. Default false */
+  relu?: boolean;
+}
+
 /**
- * Train mode. Updates bn's running statistics as a side effect, like PyTorch's forward does;
- * `updateStats: false` only for callers that replay a forward pass.
+ * Train mode: [relu](batchNorm(x) [+ residual]). Updates bn's running statistics as a side effect,
+ * like PyTorch's forward does. On the native path the whole expression is one kernel each way
+ * (statistics, normalisation, residual and ReLU in two passes over the activations instead of
+ * six); elsewhere it is composed from tf ops, exactly as before the fusion.
  */
-export function batchNormTrain(x: tf.Tensor4D, bn: BatchNormState, updateStats = true): tf.Tensor4D {
+export function batchNormTrain(x: tf.Tensor4D, bn: BatchNormState, options: BatchNormTrainOptions = {}): tf.Tensor4D {
   const channels = x.shape[3];
   const count = x.size / channels;
   if (count < 2) {
     throw new Error(`BatchNorm in train mode needs more than one value per channel (got input ${JSON.stringify(x.shape)})`);
   }
+  if (onednnActive()) return nativeBatchNormTrain(x, bn, options, count);
+  const y = composedBatchNormTrain(x, bn, options.updateStats ?? true, count);
+  if (!options.residual && !options.relu) return y;
+  return tf.tidy(() => {
+    const sum = options.residual ? tf.add<tf.Tensor4D>(y, options.residual) : y;
+    return options.relu ? tf.relu(sum) : sum;
+  });
+}
+
+/** Folds a batch's statistics into the running ones, PyTorch's way (unbiased variance). */
+function updateRunningStats(bn: BatchNormState, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
+  const momentum = bn.momentum ?? BN_MOMENTUM;
+  tf.tidy(() => {
+    bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - momentum), tf.mul(mean, momentum)));
+    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - momentum), tf.mul(variance, (momentum * count) / (count - 1))));
+  });
+  bn.numBatchesTracked += 1;
+}
+
+function nativeBatchNormTrain(x: tf.Tensor4D, bn: BatchNormState, options: BatchNormTrainOptions, count: number): tf.Tensor4D {
+  const relu = options.relu ?? false;
+  const residual = options.residual;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [xt, gamma, beta, res] = args as tf.Tensor[];
+    const inputs: tf.NamedTensorMap = { x: xt!, gamma: gamma!, beta: beta! };
+    if (res) inputs.residual = res;
+    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon: BN_EPS, relu }) as tf.Tensor[];
+    if (options.updateStats ?? true) updateRunningStats(bn, mean as tf.Tensor1D, variance as tf.Tensor1D, count);
+    save([xt!, y!, mean!, invStd!, gamma!]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ys, meanS, invStdS, gammaS] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        const grads = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, y: ys, x: xs, mean: meanS, invStd: invStdS, gamma: gammaS }, { relu, residual: residual !== undefined }) as tf.Tensor[];
+        return grads;
+      },
+    };
+  });
+  return (residual ? op(x, bn.weight, bn.bias, residual) : op(x, bn.weight, bn.bias)) as tf.Tensor4D;
+}
+
+/** batchNorm(x) alone from tf ops, with the hand-written gradient. */
+function composedBatchNormTrain(x: tf.Tensor4D, bn: BatchNormState, updateStats: boolean, count: number): tf.Tensor4D {
   const op = tf.customGrad((xIn, gammaIn, betaIn, save) => {
     const xt = xIn as tf.Tensor4D;
     const gamma = gammaIn as tf.Tensor1D;
@@ -45,14 +102,7 @@ export function batchNormTrain(x: tf.Tensor4D, bn: BatchNormState, updateStats =
     const saveFn = save as tf.GradSaveFunc;
     const { mean, variance } = channelMoments(xt);
     const invStd = tf.rsqrt(tf.add(variance, BN_EPS));
-    if (updateStats) {
-      const momentum = bn.momentum ?? BN_MOMENTUM;
-      tf.tidy(() => {
-        bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - momentum), tf.mul(mean, momentum)));
-        bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - momentum), tf.mul(variance, (momentum * count) / (count - 1))));
-      });
-      bn.numBatchesTracked += 1;
-    }
+    if (updateStats) updateRunningStats(bn, mean, variance, count);
     // On wasm: one fused pass over the activations (its FusedBatchNorm kernel) instead of a mul
     // and an add. Elsewhere the explicit form, which normalises with the same invStd the hand-written
     // gradient uses: webgpu's batchNorm kernel computes its own inverse square root, and that

@@ -1,12 +1,16 @@
 // Parity with torchvision: fixtures from scripts/parity/make-parity-fixtures.py (torch 1.13,
 // torchvision 0.14) on weights and images both sides derive from the same integer hash.
+// Both CPU paths: plain wasm, and wasm with the native oneDNN kernels (skipped only when the
+// addon is switched off with FLEET_NATIVE=0, the fallback CI run).
 import { evalLogitsParity, readEvalFixture, readTrainFixture, trainStepsParity } from './parity-fixture.js';
 import { initBackend } from '../backend/init-backend.js';
 import { stateKeys } from './resnet18-spec.js';
 
-describe('ResNet18 parity with torchvision', () => {
+const CPU_PATHS = process.env.FLEET_NATIVE === '0' ? (['wasm'] as const) : (['wasm', 'wasm+onednn'] as const);
+
+describe.each(CPU_PATHS)('ResNet18 parity with torchvision on %s', (backend) => {
   beforeAll(async () => {
-    await initBackend('wasm');
+    await initBackend(backend);
   });
 
   it('uses torchvision resnet18 state_dict keys, order and shapes', () => {

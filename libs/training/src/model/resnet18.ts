@@ -50,7 +50,7 @@ export class ResNet18 {
       for (const block of BLOCKS) {
         const identity = block.downsample ? this.convBn(h, block.downsample.conv, block.downsample.bn, mode) : h;
         const out = this.convBnRelu(h, block.conv1, block.bn1, mode, true);
-        h = tf.relu(tf.add(this.convBn(out, block.conv2, block.bn2, mode), identity));
+        h = this.convBn(out, block.conv2, block.bn2, mode, true, identity);
       }
       return tf.mean(h, [1, 2]) as tf.Tensor2D;
     });
@@ -145,7 +145,8 @@ export class ResNet18 {
     tf.dispose([...this.convs.values(), ...this.headVariables(), ...[...this.bns.values()].flatMap((b) => [b.weight, b.bias, b.runningMean, b.runningVar])]);
   }
 
-  private convBn(x: tf.Tensor4D, c: ConvSpec, b: BnSpec, mode: ForwardMode, relu = false): tf.Tensor4D {
+  /** [relu](bn(conv(x)) [+ residual]) */
+  private convBn(x: tf.Tensor4D, c: ConvSpec, b: BnSpec, mode: ForwardMode, relu = false, residual?: tf.Tensor4D): tf.Tensor4D {
     const w = this.convs.get(c.name)!;
     const pad: 'valid' | tf.backend_util.ExplicitPadding = c.pad === 0 ? 'valid' : [[0, 0], [c.pad, c.pad], [c.pad, c.pad], [0, 0]];
     const bn = this.bns.get(b.name)!;
@@ -153,10 +154,13 @@ export class ResNet18 {
       // Eval BatchNorm is affine per channel: fold it into the filter and a bias so conv + BN
       // (+ ReLU) is one fused kernel instead of three full passes over the activations.
       const { filter, bias } = this.folded(c.name, w, bn);
+      if (residual) {
+        const y = tf.fused.conv2d({ x, filter, strides: c.stride, pad, bias });
+        return relu ? tf.relu(tf.add(y, residual)) : tf.add(y, residual);
+      }
       return tf.fused.conv2d({ x, filter, strides: c.stride, pad, bias, activation: relu ? 'relu' : 'linear' });
     }
-    const y = batchNormTrain(tf.conv2d(x, w, c.stride, pad), bn);
-    return relu ? tf.relu(y) : y;
+    return batchNormTrain(tf.conv2d(x, w, c.stride, pad), bn, { relu, residual });
   }
 
   /**

@@ -28,7 +28,7 @@ export class InsufficientMemoryError extends Error {
 
 /** Throws InsufficientMemoryError before training when a wasm run cannot fit the heap. */
 export function checkMemoryFits(backend: BackendName, hyper: Pick<TrainHyperparams, 'batchSize' | 'imageSize' | 'strategy'>, plan: Pick<StrategyPlan, 'backboneGradients'>): void {
-  if (backend !== 'wasm') return;
+  if (backend !== 'wasm' && backend !== 'wasm+onednn') return;
   const need = estimateTrainingBytes(hyper, plan);
   if (need <= WASM_HEAP_LIMIT_BYTES * HEADROOM) return;
   let fits = hyper.batchSize;
