@@ -54,7 +54,7 @@ export class FleetWorker {
     this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
     this.redis.on('error', () => undefined); // ioredis reconnects by itself; commands report their own errors.
     this.workers = new WorkerRepository(this.prisma);
-    const env = options.gpu === undefined ? process.env : { ...process.env, CUDA_VISIBLE_DEVICES: String(options.gpu) };
+    const env = { ...process.env, FLEET_THREADS: String(options.threads), ...(options.gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: String(options.gpu) }) };
     const childPath = options.childPath ?? fileURLToPath(new URL('./training-child.js', import.meta.url));
     this.children = Array.from({ length: options.concurrency }, () => new TrainingChildHost({ childPath, backend: options.backend, env, recycle: options.childRecycle, log: this.log }));
     this.runs = new ExperimentRunRepository(this.prisma);

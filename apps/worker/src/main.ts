@@ -1,4 +1,4 @@
-// Entry point of `npm run start:worker -- [--gpu N] [--concurrency 1] [--backend auto]`.
+// Entry point of `npm run start:worker -- [--gpu N] [--concurrency 1] [--backend auto] [--threads 1]`.
 // Fails fast with one line (exit 1) on invalid options/env or unreachable Postgres/Redis; prints
 // one "ready" line once it takes jobs; SIGTERM/SIGINT hand the running job back and exit 0.
 import { assertReachable, ConfigError, loadConfig, StartupError } from '@fleet/config';

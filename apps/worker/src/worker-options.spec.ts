@@ -8,6 +8,7 @@ describe('parseWorkerOptions', () => {
       gpu: undefined,
       concurrency: 1,
       backend: 'auto',
+      threads: 1,
       lockDurationMs: 30_000,
       stalledIntervalMs: 30_000,
       heartbeatMs: 5_000,
@@ -16,7 +17,7 @@ describe('parseWorkerOptions', () => {
   });
 
   it('reads flags and the environment', () => {
-    const opts = parseWorkerOptions(argv('--gpu', '1', '--concurrency', '2', '--backend', 'wasm'), {
+    const opts = parseWorkerOptions(argv('--gpu', '1', '--concurrency', '2', '--backend', 'wasm+onednn', '--threads', '2'), {
       WORKER_LOCK_DURATION_MS: '2000',
       WORKER_STALLED_INTERVAL_MS: '1000',
       WORKER_HEARTBEAT_MS: '500',
@@ -27,7 +28,8 @@ describe('parseWorkerOptions', () => {
     expect(opts).toEqual({
       gpu: 1,
       concurrency: 2,
-      backend: 'wasm',
+      backend: 'wasm+onednn',
+      threads: 2,
       lockDurationMs: 2000,
       stalledIntervalMs: 1000,
       heartbeatMs: 500,
@@ -43,6 +45,8 @@ describe('parseWorkerOptions', () => {
     [argv('--backend', 'cuda'), {}, /--backend must be one of/],
     [argv('--concurrency', '0'), {}, /--concurrency must be between 1 and 64/],
     [argv('--gpu', 'x'), {}, /--gpu must be an integer/],
+    [argv('--threads', '0'), {}, /--threads must be between 1 and 1024/],
+    [argv(), { WORKER_THREADS: 'two' }, /WORKER_THREADS must be an integer/],
     [argv(), { WORKER_LOCK_DURATION_MS: '10' }, /WORKER_LOCK_DURATION_MS must be between/],
     [argv(), { WORKER_CHILD_MAX_HEAP_MB: '5000' }, /WORKER_CHILD_MAX_HEAP_MB must be between 0 and 4096/],
     [argv(), { WORKER_CHILD_MAX_JOBS: '-1' }, /WORKER_CHILD_MAX_JOBS must be an integer/],

@@ -1,5 +1,9 @@
+// The convolution kernels of both CPU paths against the plain JS cpu backend: our wasm kernels
+// (gradients as forward convolutions), and the native oneDNN kernels (forward, fused eval conv,
+// both gradients), on awkward shapes. The native path is skipped only when FLEET_NATIVE=0.
 import { initBackend } from './init-backend.js';
 import { tf } from './tf.js';
+import { CPU_PATHS } from '../train/testing/cpu-paths.js';
 
 interface Case {
   n: number;
@@ -9,7 +13,11 @@ interface Case {
   co: number;
   k: number;
   stride: number;
-  pad: number;
+  pad: number | 'same';
+}
+
+function padOf(c: Case): tf.backend_util.ExplicitPadding | 'same' {
+  return c.pad === 'same' ? 'same' : [[0, 0], [c.pad, c.pad], [c.pad, c.pad], [0, 0]];
 }
 
 const CASES: Case[] = [
@@ -26,6 +34,8 @@ const CASES: Case[] = [
   { n: 1, h: 2, w: 2, ci: 3, co: 4, k: 3, stride: 2, pad: 1 },
   { n: 1, h: 6, w: 6, ci: 40, co: 36, k: 3, stride: 2, pad: 1 },
   { n: 1, h: 5, w: 5, ci: 3, co: 2, k: 4, stride: 3, pad: 2 },
+  // TF 'same' at stride 2: asymmetric padding (more at the bottom/right)
+  { n: 2, h: 9, w: 10, ci: 3, co: 5, k: 3, stride: 2, pad: 'same' },
 ];
 
 function values(size: number, salt: number): Float32Array {
@@ -36,7 +46,7 @@ async function gradients(backend: 'cpu' | 'wasm', c: Case): Promise<{ dx: Float3
   await tf.setBackend(backend);
   const x = tf.tensor4d(values(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]);
   const w = tf.tensor4d(values(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]);
-  const pad: tf.backend_util.ExplicitPadding = [[0, 0], [c.pad, c.pad], [c.pad, c.pad], [0, 0]];
+  const pad = padOf(c);
   // A non-uniform upstream gradient, so every dy element matters.
   const f = (...[a, b]: tf.Tensor[]) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, pad).mul(tf.linspace(0.5, 1.5, c.co)).sum();
   const [dx, dw] = tf.grads(f)([x, w]);
@@ -52,12 +62,35 @@ function maxRelErr(a: Float32Array, b: Float32Array): number {
     scale = Math.max(scale, Math.abs(b[i]!));
     err = Math.max(err, Math.abs(a[i]! - b[i]!));
   }
-  return err / scale;
+  // A ReLU may zero a whole small output: then the error itself must be (near) zero.
+  return err / Math.max(scale, 1e-6);
 }
 
-describe('wasm training kernels', () => {
+/** Forward conv, and the eval path's fused conv + bias + ReLU, on one backend. */
+async function forwards(backend: 'cpu' | 'wasm', c: Case): Promise<{ y: Float32Array; fused: Float32Array }> {
+  await tf.setBackend(backend);
+  const [y, fused] = tf.tidy(() => {
+    const x = tf.tensor4d(values(c.n * c.h * c.w * c.ci, 3), [c.n, c.h, c.w, c.ci]);
+    const w = tf.tensor4d(values(c.k * c.k * c.ci * c.co, 4), [c.k, c.k, c.ci, c.co]);
+    const bias = tf.tensor1d(values(c.co, 5));
+    return [tf.conv2d(x, w, c.stride, padOf(c)), tf.fused.conv2d({ x, filter: w, strides: c.stride, pad: padOf(c), bias, activation: 'relu' })];
+  });
+  const result = { y: (await y.data()) as Float32Array, fused: (await fused.data()) as Float32Array };
+  tf.dispose([y, fused]);
+  return result;
+}
+
+describe.each(CPU_PATHS)('%s training kernels', (path) => {
   beforeAll(async () => {
-    await initBackend('wasm');
+    await initBackend(path);
+  });
+
+  it.each(CASES)('conv2d forward and fused conv + bias + relu match the cpu backend: %o', async (c) => {
+    const ref = await forwards('cpu', c);
+    const got = await forwards('wasm', c);
+    expect(got.y.length).toBe(ref.y.length);
+    expect(maxRelErr(got.y, ref.y)).toBeLessThan(1e-5);
+    expect(maxRelErr(got.fused, ref.fused)).toBeLessThan(1e-5);
   });
 
   it.each(CASES)('conv2d gradients match the cpu backend: %o', async (c) => {

@@ -13,7 +13,7 @@ const SHAPES: [number, number, number, number][] = [
 ];
 
 function differing(a: tf.Tensor, b: tf.Tensor): number {
-  const [u, v] = [a.dataSync(), b.dataSync()];
+  const [u, v] = [Array.from(a.dataSync()), Array.from(b.dataSync())];
   expect(u.length).toBe(v.length);
   return u.reduce((n, x, i) => n + (Object.is(x, v[i]) ? 0 : 1), 0);
 }
@@ -25,8 +25,8 @@ describe('channel statistics for BatchNorm', () => {
 
   it.each(SHAPES)('equal tf.moments and tf.sum bit for bit on wasm: [%i,%i,%i,%i]', (...shape) => {
     tf.tidy(() => {
-      const x = tf.randomNormal(shape, 0.7, 2.5, 'float32', 11);
-      const dy = tf.randomNormal(shape, 0, 1, 'float32', 12);
+      const x = tf.randomNormal(shape, 0.7, 2.5, 'float32', 11) as tf.Tensor4D;
+      const dy = tf.randomNormal(shape, 0, 1, 'float32', 12) as tf.Tensor4D;
       const ours = channelMoments(x);
       const ref = tf.moments(x, [0, 1, 2]);
       expect(differing(ours.mean, ref.mean)).toBe(0);

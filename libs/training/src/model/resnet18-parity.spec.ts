@@ -5,8 +5,7 @@
 import { evalLogitsParity, readEvalFixture, readTrainFixture, trainStepsParity } from './parity-fixture.js';
 import { initBackend } from '../backend/init-backend.js';
 import { stateKeys } from './resnet18-spec.js';
-
-const CPU_PATHS = process.env.FLEET_NATIVE === '0' ? (['wasm'] as const) : (['wasm', 'wasm+onednn'] as const);
+import { CPU_PATHS } from '../train/testing/cpu-paths.js';
 
 describe.each(CPU_PATHS)('ResNet18 parity with torchvision on %s', (backend) => {
   beforeAll(async () => {

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { engineMemory } from '../backend/engine-memory.js';
+import { CPU_PATHS } from './testing/cpu-paths.js';
 import { initBackend } from '../backend/init-backend.js';
 import { tf } from '../backend/tf.js';
 import { deterministicStateDict } from '../model/deterministic-state-dict.js';
@@ -22,12 +23,12 @@ const HEAP_SLACK = 16 * MiB;
 /** Buffers the wasm backend holds, including those no tfjs tensor tracks (kernel temporaries). */
 const backendBuffers = (): number => tf.backend().numDataIds();
 
-describe('engine memory across runs in one process (wasm)', () => {
+describe.each(CPU_PATHS)('engine memory across runs in one process (%s)', (backend) => {
   let data: TinyDataset;
   let artifacts: string;
 
   beforeAll(async () => {
-    await initBackend('wasm');
+    await initBackend(backend);
     data = await makeTinyDataset(2, 1, 32);
     artifacts = await mkdtemp(path.join(os.tmpdir(), 'ff-memory-spec-'));
   });
@@ -48,7 +49,7 @@ describe('engine memory across runs in one process (wasm)', () => {
     expect({ tensors: tf.memory().numTensors, buffers: backendBuffers() }).toEqual(before);
   });
 
-  it('the wasm training kernels free their intermediate buffers', () => {
+  it('the training kernels free their intermediate buffers', () => {
     const x = tf.randomNormal([2, 9, 9, 3]) as tf.Tensor4D;
     const w = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
     const before = backendBuffers();
@@ -65,7 +66,7 @@ describe('engine memory across runs in one process (wasm)', () => {
         datasetDir: data.dir,
         weightsPath: FAKE_WEIGHTS,
         hyper: { strategy, epochs: 1, batchSize: 2, imageSize: 32, seed: i },
-        backend: 'wasm',
+        backend,
         checkpointDir: path.join(artifacts, `run-${i}`),
         resume: true,
         cache,

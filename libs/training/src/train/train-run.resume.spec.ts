@@ -4,13 +4,14 @@ import path from 'node:path';
 import { tf } from '../backend/tf.js';
 import { readCheckpoint } from '../checkpoint/checkpoint.js';
 import type { EpochMetrics } from '../contracts.js';
+import { CPU_PATHS } from './testing/cpu-paths.js';
 import { DeterministicWeightsCache, FAKE_WEIGHTS, makeTinyDataset, type TinyDataset } from './testing/tiny-run.js';
 import { trainRun, type TrainRunOptions } from './train-run.js';
 
 /** Everything but wall-clock timings. */
 const comparable = (epochs: EpochMetrics[]) => epochs.map(({ seconds: _s, imagesPerSec: _i, ...rest }) => rest);
 
-describe('trainRun determinism, memory, checkpoints and cancellation', () => {
+describe.each(CPU_PATHS)('trainRun determinism, memory, checkpoints and cancellation on %s', (backend) => {
   let data: TinyDataset;
   let ckptRoot: string;
   const cache = new DeterministicWeightsCache();
@@ -18,7 +19,7 @@ describe('trainRun determinism, memory, checkpoints and cancellation', () => {
     datasetDir: data.dir,
     weightsPath: FAKE_WEIGHTS,
     hyper: { strategy: 'finetune', epochs: 3, batchSize: 4, imageSize: 32, lr: 0.002, stepSize: 2, seed: 7 },
-    backend: 'wasm',
+    backend,
     cache,
   });
 
@@ -39,7 +40,7 @@ describe('trainRun determinism, memory, checkpoints and cancellation', () => {
     expect(tensors).toHaveLength(3);
     expect(tensors[2]).toBe(tensors[0]);
 
-    const dir = path.join(ckptRoot, 'resume');
+    const dir = path.join(ckptRoot, `resume-${backend}`);
     const first = await trainRun({ ...base(), hyper: { ...base().hyper, epochs: 1 }, checkpointDir: dir });
     // Same seed, same backend: the first epoch is identical.
     expect(comparable(first.epochs)).toEqual(comparable(full.epochs.slice(0, 1)));
@@ -55,12 +56,12 @@ describe('trainRun determinism, memory, checkpoints and cancellation', () => {
   }, 240_000);
 
   it('refuses to resume a checkpoint made with other settings', async () => {
-    const dir = path.join(ckptRoot, 'resume');
+    const dir = path.join(ckptRoot, `resume-${backend}`);
     await expect(trainRun({ ...base(), hyper: { ...base().hyper, lr: 0.5 }, checkpointDir: dir, resume: true })).rejects.toThrow(/different settings \(lr: 0.002 vs 0.5\)/);
   });
 
   it('stops within one batch when aborted, keeping the last finished epoch checkpointed', async () => {
-    const dir = path.join(ckptRoot, 'abort');
+    const dir = path.join(ckptRoot, `abort-${backend}`);
     const ac = new AbortController();
     const r = await trainRun({
       ...base(),
