@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { eventStreamKey, type ExperimentEvent } from '@fleet/queue';
 import { startE2eFleet, tinyExperiment, type E2eFleet } from '../support/e2e-fleet.js';
-import type { StartWorkerOptions } from '../support/fleet-harness.js';
+import { defaultTestBackend, type StartWorkerOptions } from '../support/fleet-harness.js';
 import type { PrivatePostgres, PrivateRedis } from '../support/private-services.js';
 
 export interface FaultFleetOptions {
@@ -24,7 +24,7 @@ export interface FaultFleetOptions {
  * Backend of the fault suites' workers: wasm trains the tiny runs several times faster than the
  * pure-JS cpu backend (measured here under load: 2 epochs of freeze at 32 px in 7 s vs 25 s).
  */
-export const FAULT_WORKER_ARGS = ['--backend', process.env.FLEET_TEST_BACKEND ?? 'wasm'];
+export const FAULT_WORKER_ARGS = ['--backend', defaultTestBackend()];
 
 /** A tiny run that is cheap to train (frozen backbone) but still checkpoints every tensor. */
 export function faultExperiment(overrides: Record<string, unknown> = {}): Record<string, unknown> {

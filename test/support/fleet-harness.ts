@@ -20,6 +20,14 @@ import { ManagedProcess } from './managed-process.js';
 export const API_ENTRY = 'dist/apps/api/src/main.js';
 export const WORKER_ENTRY = 'dist/apps/worker/src/main.js';
 
+/**
+ * The backend test workers train on: $FLEET_TEST_BACKEND, else the native CPU path (wasm+onednn),
+ * or plain wasm where the native kernels are switched off (FLEET_NATIVE=0).
+ */
+export function defaultTestBackend(): string {
+  return process.env.FLEET_TEST_BACKEND ?? (process.env.FLEET_NATIVE === '0' ? 'wasm' : 'wasm+onednn');
+}
+
 export interface FleetHarnessOptions {
   /** Redis key prefix. Default: random `t<hex>` (own queue per harness). */
   queuePrefix?: string;
@@ -45,7 +53,7 @@ export interface StartApiOptions {
 }
 
 export interface StartWorkerOptions {
-  /** Command line flags, e.g. ['--backend', 'wasm']. Default ['--backend', $FLEET_TEST_BACKEND or 'wasm']. */
+  /** Command line flags, e.g. ['--backend', 'wasm']. Default ['--backend', {@link defaultTestBackend}()]. */
   args?: string[];
   env?: Record<string, string>;
   /** Wait for the ready line. Default 120000 ms (the backend initialises first). */
@@ -147,7 +155,7 @@ export class FleetHarness {
   }
 
   async startWorker(options: StartWorkerOptions = {}): Promise<WorkerHandle> {
-    const args = options.args ?? ['--backend', process.env.FLEET_TEST_BACKEND ?? 'wasm'];
+    const args = options.args ?? ['--backend', defaultTestBackend()];
     const proc = this.spawn(`worker${++this.workerCount}`, [WORKER_ENTRY, ...args], options.env ?? {});
     const match = await proc.waitForLine(/worker (\S+) ready \(backend \w+, pid (\d+), training ([\d,]+)\)/, options.readyTimeoutMs ?? 120_000);
     return { process: proc, id: match[1] as string, pid: Number(match[2]), trainingPids: (match[3] as string).split(',').map(Number) };

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../../../..');
 const source = path.join(here, 'onednn-kernels.cpp');
-const outDir = path.join(root, 'build', 'native');
+// FLEET_NATIVE_BUILD_DIR: another output folder (the fallback spec builds into a temporary one).
+const outDir = process.env.FLEET_NATIVE_BUILD_DIR ?? path.join(root, 'build', 'native');
 const out = path.join(outDir, 'fleet_onednn.node');
 const HOW = 'install a C++ compiler and oneDNN (Debian/Ubuntu: apt-get install g++ libdnnl-dev), then npm run build:native';
 
