@@ -157,7 +157,7 @@ export class FleetHarness {
   async startWorker(options: StartWorkerOptions = {}): Promise<WorkerHandle> {
     const args = options.args ?? ['--backend', defaultTestBackend()];
     const proc = this.spawn(`worker${++this.workerCount}`, [WORKER_ENTRY, ...args], options.env ?? {});
-    const match = await proc.waitForLine(/worker (\S+) ready \(backend \w+, pid (\d+), training ([\d,]+)\)/, options.readyTimeoutMs ?? 120_000);
+    const match = await proc.waitForLine(/worker (\S+) ready \(backend \S+, pid (\d+), training ([\d,]+)\)/, options.readyTimeoutMs ?? 120_000);
     return { process: proc, id: match[1] as string, pid: Number(match[2]), trainingPids: (match[3] as string).split(',').map(Number) };
   }
 

@@ -2,8 +2,8 @@
 // library PyTorch's CPU convolutions use) and small multi-threaded C++ loops on the wasm heap IN
 // PLACE (native/onednn-kernels.cpp). The tfjs graph, autograd, optimizer and every small op stay on
 // wasm; only the heavy ops move: convolutions forward / input gradient / filter gradient, the eval
-// path's fused conv + bias + ReLU, max-pool backward, and BatchNorm in train mode (with the
-// following residual add and ReLU fused, see batch-norm.ts), which are most of a training step.
+// path's fused conv + bias + ReLU, max-pool backward, BatchNorm in train mode (with the following
+// residual add and ReLU fused, see batch-norm.ts) and the SGD update (see sgd.ts): most of a step.
 //
 // Why over wasm and not a backend of our own: a backend must implement ~200 kernels; over wasm we
 // replace the 7 that cost, keep tfjs's memory management and tape, and a tensor never moves.
@@ -28,6 +28,8 @@ interface ConvAttrs {
 /** Custom kernels (no tfjs equivalent): BatchNorm train forward/backward with fused residual + ReLU. */
 export const BATCH_NORM_TRAIN = 'FleetBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'FleetBatchNormTrainGrad';
+/** Custom kernel: one SGD-momentum update of one parameter, [newParam, newBuffer] (see sgd.ts). */
+export const SGD_MOMENTUM = 'FleetSgdMomentum';
 
 /** Runs one addon kernel with tensors' heap offsets; the heap is read after every allocation. */
 function call(backend: tf.KernelBackend, kernel: HeapKernel, tensors: (Info | undefined)[], numbers: number[]): void {
@@ -166,6 +168,15 @@ export function registerOnednnKernels(addon: OnednnAddon): OnednnKernelSet {
     if (residual) outs.push(heap.makeOutput(x.shape, 'float32'));
     call(args.backend, addon.batchNormBackward, [dy, y, x, mean, invStd, gamma, outs[0], outs[1], outs[2], outs[3]], [pixels, channels, relu ? 1 : 0]);
     return outs; // dx, dgamma, dbeta[, dResidual]
+  });
+
+  replace(SGD_MOMENTUM, (args) => {
+    const { param, grad, buffer } = args.inputs as { param: Info; grad: Info; buffer?: Info };
+    const { lr, momentum, weightDecay } = args.attrs as unknown as { lr: number; momentum: number; weightDecay: number };
+    const heap = args.backend as unknown as WasmHeapBackend;
+    const outs = [heap.makeOutput(param.shape, 'float32'), heap.makeOutput(param.shape, 'float32')];
+    call(args.backend, addon.sgdMomentum, [param, grad, buffer, outs[0], outs[1]], [param.shape.reduce((p, d) => p * d, 1), lr, momentum, weightDecay]);
+    return outs; // newParam, newBuffer
   });
 
   return {

@@ -2,6 +2,28 @@ import { initBackend } from '../backend/init-backend.js';
 import { tf } from '../backend/tf.js';
 import { Sgd, stepLr } from './sgd.js';
 
+/** Three steps of one optimizer over two parameters (one large enough to be split across threads). */
+async function threeSteps(momentum: number, weightDecay: number): Promise<number[][]> {
+  const make = (n: number, salt: number) => {
+    const init = tf.tensor1d(Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.3 + salt)));
+    const v = tf.variable(init);
+    init.dispose();
+    return v;
+  };
+  const params = [make(100_003, 1), make(7, 2)];
+  const opt = new Sgd([{ name: 'all', params, lr: 0.013 }], { momentum, weightDecay });
+  for (let step = 0; step < 3; step++) {
+    const grads = Object.fromEntries(params.map((p, k) => [p.name, tf.tensor1d(Float32Array.from({ length: p.size }, (_, i) => Math.cos(i * 0.7 + step + k)))]));
+    // inside a tidy, as the training step calls it: the momentum buffers must survive it
+    tf.tidy(() => opt.step(grads));
+    tf.dispose(Object.values(grads));
+  }
+  const out = await Promise.all(params.map(async (p) => Array.from(await p.data())));
+  tf.dispose(params);
+  opt.dispose();
+  return out;
+}
+
 describe('Sgd (torch.optim.SGD semantics)', () => {
   beforeAll(async () => {
     await initBackend('wasm');
@@ -41,5 +63,23 @@ describe('stepLr (StepLR stepped per epoch)', () => {
     expect(lrs[14]).toBe(0.001 * 0.1 * 0.1);
     expect(lrs[21]).toBe(0.001 * 0.1 * 0.1 * 0.1);
     expect(stepLr(0, 30, 7, 0.1)).toBe(0);
+  });
+});
+
+const native = process.env.FLEET_NATIVE === '0' ? describe.skip : describe;
+
+native('Sgd on the native path', () => {
+  it.each([
+    [0.9, 0],
+    [0.9, 0.01],
+    [0, 0.001],
+  ])('one native kernel per parameter updates bit for bit like the tf ops (momentum %d, weight decay %d)', async (momentum, weightDecay) => {
+    await initBackend('wasm');
+    const ref = await threeSteps(momentum, weightDecay);
+    await initBackend('wasm+onednn');
+    const tensorsBefore = tf.memory().numTensors;
+    const got = await threeSteps(momentum, weightDecay);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(got).toEqual(ref);
   });
 });

@@ -1,6 +1,7 @@
 // torch.optim.SGD (dampening 0, no Nesterov) over parameter groups: d = g + weight_decay * p;
 // v = d on the first step, else v = momentum * v + d; p -= lr * v. Momentum buffers are kept per
 // variable so a checkpoint can carry them for bit-for-bit resume.
+import { onednnActive, SGD_MOMENTUM } from '../backend/onednn-kernels.js';
 import { tf } from '../backend/tf.js';
 
 export interface ParamGroup {
@@ -34,10 +35,15 @@ export class Sgd {
 
   /** Applies one step. `grads` by variable name (as tf.variableGrads returns them); not disposed. */
   step(grads: tf.NamedTensorMap): void {
+    const native = onednnActive();
     for (const group of this.groups) {
       for (const p of group.params) {
         const g = grads[p.name];
         if (!g) throw new Error(`no gradient for parameter ${p.name} of group ${group.name}`);
+        if (native) {
+          this.nativeStep(p, g, group.lr);
+          continue;
+        }
         tf.tidy(() => {
           const d = this.weightDecay !== 0 ? tf.add(g, tf.mul(p, this.weightDecay)) : g;
           const prev = this.buffers.get(p.name);
@@ -51,6 +57,20 @@ export class Sgd {
           p.assign(tf.sub(p, tf.mul(v, group.lr)));
         });
       }
+    }
+  }
+
+  /** The same update as one native kernel per parameter (same float32 arithmetic, one pass). */
+  private nativeStep(p: tf.Variable, g: tf.Tensor, lr: number): void {
+    const prev = this.buffers.get(p.name);
+    const inputs: tf.NamedTensorMap = prev ? { param: p, grad: g, buffer: prev } : { param: p, grad: g };
+    const [param, buffer] = tf.engine().runKernel(SGD_MOMENTUM, inputs, { lr, momentum: this.momentum, weightDecay: this.weightDecay }) as [tf.Tensor, tf.Tensor];
+    p.assign(param);
+    param.dispose();
+    if (this.momentum === 0) buffer.dispose();
+    else {
+      this.buffers.set(p.name, tf.keep(buffer));
+      prev?.dispose();
     }
   }
 

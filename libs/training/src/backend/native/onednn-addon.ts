@@ -27,6 +27,7 @@ export interface OnednnAddon {
   batchNormForward: HeapKernel;
   batchNormBackward: HeapKernel;
   maxPoolGrad: HeapKernel;
+  sgdMomentum: HeapKernel;
   setThreads(threads: number): void;
   describe(): OnednnDescription;
   clearCache(): void;

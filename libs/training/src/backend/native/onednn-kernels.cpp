@@ -446,11 +446,16 @@ void batchNormBackward(const Args& a) {
 // Max-pool backward with PyTorch's routing (see wasm-max-pool-grad.ts for the semantics): the
 // FIRST maximum of each window in row-major order (strict >, a NaN always wins), gradients
 // scattered output by output in row-major order. Threads take whole images, so every image's
-// scatter order — and result — is the same as the sequential one.
+// scatter order — and result — is the same as the sequential one. Vectorised over channels: the
+// winner of each channel is kept as a window position, then every position adds its gradient where
+// it won (+0 elsewhere, which changes no float: dx is never -0, sums start at +0).
 // p: offsets dy, x, dx; then N H W C Ho Wo kh kw sh sw dh dw padTop padLeft (kh/kw effective).
-FLEET_CLONES void maxPoolGradImage(const float* g, const float* x, float* dx, int64_t n, int64_t H, int64_t W, int64_t C, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t top, int64_t left) {
-  std::vector<float> maxValue(C);
-  std::vector<int64_t> maxIndex(C);
+FLEET_CLONES void maxPoolGradImage(const float* __restrict g, const float* __restrict x, float* __restrict dx, int64_t n, int64_t H, int64_t W, int64_t C, int64_t Ho, int64_t Wo, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw, int64_t top, int64_t left) {
+  std::vector<float> bestValue(C);
+  std::vector<int32_t> bestAt(C);
+  std::vector<int64_t> window;
+  float* __restrict best = bestValue.data();
+  int32_t* __restrict at = bestAt.data();
   std::memset(dx + n * H * W * C, 0, sizeof(float) * H * W * C);
   for (int64_t oh = 0; oh < Ho; oh++) {
     int64_t h0 = oh * sh - top;
@@ -461,25 +466,28 @@ FLEET_CLONES void maxPoolGradImage(const float* g, const float* x, float* dx, in
       const int64_t w1 = std::min(W, w0 + kw);
       while (w0 < 0) w0 += dw;
       if (h0 >= h1 || w0 >= w1) continue;
-      const int64_t first = ((n * H + h0) * W + w0) * C;
+      window.clear();
+      for (int64_t h = h0; h < h1; h += dh)
+        for (int64_t w = w0; w < w1; w += dw) window.push_back(((n * H + h) * W + w) * C);
       for (int64_t c = 0; c < C; c++) {
-        maxValue[c] = -INFINITY;
-        maxIndex[c] = first + c;
+        best[c] = -INFINITY;
+        at[c] = 0;
       }
-      for (int64_t h = h0; h < h1; h += dh) {
-        for (int64_t w = w0; w < w1; w += dw) {
-          const int64_t base = ((n * H + h) * W + w) * C;
-          for (int64_t c = 0; c < C; c++) {
-            const float v = x[base + c];
-            if (v > maxValue[c] || v != v) {
-              maxValue[c] = v;
-              maxIndex[c] = base + c;
-            }
-          }
+      const int32_t K = static_cast<int32_t>(window.size());
+      for (int32_t k = 0; k < K; k++) {
+        const float* __restrict xr = x + window[k];
+        for (int64_t c = 0; c < C; c++) {
+          const float v = xr[c];
+          const bool take = (v > best[c]) | (v != v);
+          best[c] = take ? v : best[c];
+          at[c] = take ? k : at[c];
         }
       }
-      const int64_t out = ((n * Ho + oh) * Wo + ow) * C;
-      for (int64_t c = 0; c < C; c++) dx[maxIndex[c]] += g[out + c];
+      const float* __restrict gr = g + ((n * Ho + oh) * Wo + ow) * C;
+      for (int32_t k = 0; k < K; k++) {
+        float* __restrict dr = dx + window[k];
+        for (int64_t c = 0; c < C; c++) dr[c] += at[c] == k ? gr[c] : 0.f;
+      }
     }
   }
 }
@@ -493,6 +501,40 @@ void maxPoolGrad(const Args& a) {
   const int64_t N = v[0];
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < N; n++) maxPoolGradImage(g, x, dx, n, v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SGD with momentum for one parameter tensor, torch.optim.SGD's arithmetic in float32 (dampening 0,
+// no Nesterov), each step rounded as the tfjs ops it replaces round (sgd.ts):
+//   d = g + weightDecay * p;  v = first ? d : momentum * v + d;  p' = p - lr * v
+// One pass instead of four full-size ops on one wasm thread.
+// p: offsets param, grad, buffer (-1 on the first step), newParam, newBuffer; then size, lr,
+// momentum, weightDecay (all as float32, like tfjs's scalars).
+FLEET_CLONES void sgdRange(const float* __restrict param, const float* __restrict grad, const float* __restrict buffer, float* __restrict outParam, float* __restrict outBuffer, int64_t i0, int64_t i1, float lr, float momentum, float weightDecay) {
+  for (int64_t i = i0; i < i1; i++) {
+    const float d = weightDecay != 0.f ? grad[i] + param[i] * weightDecay : grad[i];
+    const float v = buffer ? buffer[i] * momentum + d : d;
+    outBuffer[i] = v;
+    outParam[i] = param[i] - v * lr;
+  }
+}
+
+void sgdMomentum(const Args& a) {
+  const float* param = a.f32(0);
+  const float* grad = a.f32(1);
+  const float* buffer = a.num(2) >= 0 ? a.f32(2) : nullptr;
+  float* outParam = a.f32(3);
+  float* outBuffer = a.f32(4);
+  const int64_t size = static_cast<int64_t>(a.num(5));
+  const float lr = static_cast<float>(a.num(6));
+  const float momentum = static_cast<float>(a.num(7));
+  const float weightDecay = static_cast<float>(a.num(8));
+#pragma omp parallel if (size > 65536)
+  {
+    int64_t i0, i1;
+    pixelRange(size, i0, i1);
+    sgdRange(param, grad, buffer, outParam, outBuffer, i0, i1, lr, momentum, weightDecay);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,6 +604,7 @@ NAPI_MODULE_INIT() {
       {"batchNormForward", nullptr, wrap<batchNormForward, 12>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, wrap<batchNormBackward, 13>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, wrap<maxPoolGrad, 17>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgdMomentum", nullptr, wrap<sgdMomentum, 9>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"describe", nullptr, describe, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"clearCache", nullptr, clearCache, nullptr, nullptr, nullptr, napi_default, nullptr},
