@@ -1,11 +1,15 @@
-// Training throughput of the engine per strategy (224x224, batch 16 by default) on the chosen
-// backend, eval throughput, linear-probe's 25 epochs vs one eval pass, peak RSS; and PyTorch's
-// numbers on the same machine when /usr/bin/python3 has torch, with ratios: against PyTorch on 2
-// threads (the whole machine) and on 1 thread (one core: wasm is single-threaded in Node, and the
-// fleet runs one worker per core, so per core is what a machine's throughput compares).
+// Training throughput of the engine per strategy (224x224, batch 16 by default), eval throughput,
+// linear-probe's 25 epochs vs one eval pass, peak RSS; and PyTorch's numbers on the same machine
+// when /usr/bin/python3 has torch, with ratios.
+// On a CPU (backend auto / wasm+onednn) every CPU path is measured in the same run, each in its own
+// process: the native path (wasm+onednn) on every core and on 1 thread, and plain wasm; PyTorch on
+// every core and on 1 thread. Ratios: native vs PyTorch with the same threads ("per core" = 1 thread:
+// the fleet runs one single-threaded worker per core), and wasm vs PyTorch on 1 thread.
+// On a GPU backend (webgpu, tensorflow) the one backend against PyTorch CUDA.
 // Weights are the deterministic parity weights (speed does not depend on their values).
-// Run the built file: npm run bench:train -- --backend wasm --strategies finetune,freeze --steps 3
+// Run the built file: npm run bench:train -- [--backend auto] [--strategies finetune,freeze] [--steps 3] [--profile]
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { initBackend, type BackendPreference } from '../libs/training/src/backend/init-backend.js';
 import { tf } from '../libs/training/src/backend/tf.js';
@@ -31,6 +35,8 @@ const { values: args } = parseArgs({
     python: { type: 'string', default: process.env.FLEET_PYTHON ?? '/usr/bin/python3' },
     // Where one training step's time goes, kernel by kernel (tf.profile), for each strategy.
     profile: { type: 'boolean', default: false },
+    // Internal: measure one backend in this process and print its figures as a JSON line.
+    child: { type: 'boolean', default: false },
   },
   allowNegative: true,
 });
@@ -50,8 +56,17 @@ async function seconds<T>(f: () => Promise<T>): Promise<[T, number]> {
   return [r, (performance.now() - t) / 1000];
 }
 
-async function main(): Promise<void> {
-  const backend = await initBackend(args.backend as BackendPreference, (l) => console.log(l));
+interface Measured {
+  backend: string;
+  info: string;
+  /** img/s by 'eval' and strategy */
+  ours: Record<string, number>;
+  rssGb: number;
+}
+
+/** Every figure of one backend, in this process. */
+async function measure(preference: BackendPreference): Promise<Measured> {
+  const backend = await initBackend(preference, (l) => console.log(l));
   assertWebgpuStepFits({ batchSize: batch, imageSize: size });
   const rng = new Rng(0);
   const x = tf.randomNormal([batch, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -119,22 +134,63 @@ async function main(): Promise<void> {
   }
   const rssGb = process.resourceUsage().maxRSS / 1024 ** 2;
   console.log(`peak RSS ${rssGb.toFixed(2)} GB (backend ${backend.name}, ${size}px, batch ${batch}, ${steps} timed steps)`);
+  return { backend: backend.name, info: backend.info ?? '', ours, rssGb };
+}
 
-  // On a GPU backend the fair comparison is PyTorch on the GPU (CUDA), when it has one.
-  const device = backend.name === 'webgpu' || backend.name === 'tensorflow' ? 'cuda' : 'cpu';
-  const torch = args.torch ? torchNumbers(strategies, device, 2) : undefined;
-  // Per core: only meaningful for the CPU comparison (threads do nothing for CUDA).
-  const torch1 = torch && !torch.cuda ? torchNumbers(strategies, device, 1) : undefined;
-  const ratio = (ours: number, t: number | undefined) => (t ? (ours / t).toFixed(2) + 'x' : '-');
-  console.log(`\n${'what'.padEnd(14)}${'ours img/s'.padStart(12)}${'torch img/s'.padStart(13)}${'ratio'.padStart(8)}${torch1 ? `${'torch 1 thread'.padStart(16)}${'ratio'.padStart(8)}` : ''}`);
+/** Measures one CPU path in a child process (its own heap, backend and thread count). */
+function measureInChild(backend: string, threads: number | undefined): Measured | undefined {
+  const argv = process.argv.slice(2).filter((a, i, all) => a !== '--backend' && all[i - 1] !== '--backend');
+  const env = { ...process.env, ...(threads === undefined ? {} : { FLEET_THREADS: String(threads) }) };
+  console.log(`\n-- ${backend}${threads === undefined ? '' : `, ${threads} thread${threads === 1 ? '' : 's'}`}`);
+  const r = spawnSync(process.execPath, [process.argv[1]!, ...argv, '--backend', backend, '--child', '--no-torch'], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'inherit'], timeout: 60 * 60_000 });
+  const lines = r.stdout.trim().split('\n');
+  for (const line of lines) if (!line.startsWith('RESULT ')) console.log(line);
+  const result = lines.find((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || !result) {
+    console.log(`(${backend} not measured: exit ${r.status})`);
+    return undefined;
+  }
+  return JSON.parse(result.slice('RESULT '.length)) as Measured;
+}
+
+const ratio = (ours: number | undefined, t: number | undefined) => (ours && t ? (ours / t).toFixed(2) + 'x' : '-');
+const fmt = (v: number | undefined) => (v ? v.toFixed(2) : '-');
+
+async function main(): Promise<void> {
+  if (args.child) {
+    console.log(`RESULT ${JSON.stringify(await measure(args.backend as BackendPreference))}`);
+    return;
+  }
+  if (args.backend === 'webgpu' || args.backend === 'tensorflow') return gpuMain();
+  const cores = os.availableParallelism();
+  const native = args.backend === 'wasm' ? undefined : measureInChild('wasm+onednn', cores);
+  const native1 = native && cores > 1 ? measureInChild('wasm+onednn', 1) : native;
+  const wasm = measureInChild('wasm', undefined);
+  const torch = args.torch ? torchNumbers(strategies, 'cpu', cores) : undefined;
+  const torch1 = args.torch ? (cores > 1 ? torchNumbers(strategies, 'cpu', 1) : torch) : undefined;
+  const cols = ['what', `native ${cores}t`, 'native 1t', 'wasm', `torch ${cores}t`, 'torch 1t', `nat/torch ${cores}t`, 'nat/torch 1t', 'wasm/torch 1t'];
+  console.log(`\n${cols[0]!.padEnd(14)}${cols.slice(1).map((c) => c.padStart(14)).join('')}`);
   for (const k of ['eval', ...strategies]) {
+    const n = native?.ours[k];
+    const n1 = native1?.ours[k];
+    const w = wasm?.ours[k];
     const t = torch?.[k];
     const t1 = torch1?.[k];
-    const perCore = torch1 ? `${(t1 ? t1.toFixed(2) : '-').padStart(16)}${ratio(ours[k]!, t1).padStart(8)}` : '';
-    console.log(`${k.padEnd(14)}${ours[k]!.toFixed(2).padStart(12)}${(t ? t.toFixed(2) : '-').padStart(13)}${ratio(ours[k]!, t).padStart(8)}${perCore}`);
+    console.log(`${k.padEnd(14)}${[fmt(n), fmt(n1), fmt(w), fmt(t), fmt(t1), ratio(n, t), ratio(n1, t1), ratio(w, t1)].map((c) => c.padStart(14)).join('')}`);
   }
+  console.log(`native: ${native?.info ?? 'not available'}; peak RSS native ${fmt(native?.rssGb)} GB, wasm ${fmt(wasm?.rssGb)} GB`);
   if (!torch) console.log(`(no PyTorch numbers: ${args.python} with torch not available or --no-torch)`);
-  else console.log(`(PyTorch ran on ${torch.cuda ? 'the GPU (CUDA)' : 'the CPU: 2 threads, then 1 thread'})`);
+  else console.log(`(img/s; PyTorch 1.13 CPU in the same run: ${cores} threads, then 1 thread; load now ${os.loadavg()[0]?.toFixed(1)})`);
+}
+
+/** One GPU backend in this process against PyTorch on the GPU (CUDA) when it has one. */
+async function gpuMain(): Promise<void> {
+  const { ours } = await measure(args.backend as BackendPreference);
+  const torch = args.torch ? torchNumbers(strategies, 'cuda', 2) : undefined;
+  console.log(`\n${'what'.padEnd(14)}${'ours img/s'.padStart(12)}${'torch img/s'.padStart(13)}${'ratio'.padStart(8)}`);
+  for (const k of ['eval', ...strategies]) console.log(`${k.padEnd(14)}${fmt(ours[k]).padStart(12)}${fmt(torch?.[k]).padStart(13)}${ratio(ours[k], torch?.[k]).padStart(8)}`);
+  if (!torch) console.log(`(no PyTorch numbers: ${args.python} with torch not available or --no-torch)`);
+  else console.log(`(PyTorch ran on ${torch.cuda ? 'the GPU (CUDA)' : 'the CPU (no CUDA device)'})`);
 }
 
 /**
