@@ -154,19 +154,20 @@ export function registerOnednnKernels(addon: OnednnAddon): OnednnKernelSet {
     const pixels = x.shape.reduce((p, d) => p * d, 1) / channels;
     const heap = args.backend as unknown as WasmHeapBackend;
     const outs = [heap.makeOutput(x.shape, 'float32'), heap.makeOutput([channels], 'float32'), heap.makeOutput([channels], 'float32'), heap.makeOutput([channels], 'float32')];
-    call(args.backend, addon.batchNormForward, [x, gamma, beta, residual, ...outs], [pixels, channels, epsilon, relu ? 1 : 0]);
-    return outs; // y, mean, biased variance, invStd
+    if (relu) outs.push(heap.makeOutput(x.shape, 'bool'));
+    call(args.backend, addon.batchNormForward, [x, gamma, beta, residual, outs[0], outs[1], outs[2], outs[3], outs[4]], [pixels, channels, epsilon]);
+    return outs; // y, mean, biased variance, invStd[, ReLU mask (bool: 1 where y > 0)]
   });
 
   replace(BATCH_NORM_TRAIN_GRAD, (args) => {
-    const { dy, y, x, mean, invStd, gamma } = args.inputs as Record<'dy' | 'y' | 'x' | 'mean' | 'invStd' | 'gamma', Info>;
-    const { relu, residual } = args.attrs as unknown as { relu: boolean; residual: boolean };
+    const { dy, mask, x, mean, invStd, gamma } = args.inputs as Record<'dy' | 'x' | 'mean' | 'invStd' | 'gamma', Info> & { mask?: Info };
+    const { residual } = args.attrs as unknown as { residual: boolean };
     const channels = x.shape[x.shape.length - 1]!;
     const pixels = x.shape.reduce((p, d) => p * d, 1) / channels;
     const heap = args.backend as unknown as WasmHeapBackend;
     const outs = [heap.makeOutput(x.shape, 'float32'), heap.makeOutput([channels], 'float32'), heap.makeOutput([channels], 'float32')];
     if (residual) outs.push(heap.makeOutput(x.shape, 'float32'));
-    call(args.backend, addon.batchNormBackward, [dy, y, x, mean, invStd, gamma, outs[0], outs[1], outs[2], outs[3]], [pixels, channels, relu ? 1 : 0]);
+    call(args.backend, addon.batchNormBackward, [dy, mask, x, mean, invStd, gamma, outs[0], outs[1], outs[2], outs[3]], [pixels, channels]);
     return outs; // dx, dgamma, dbeta[, dResidual]
   });
 

@@ -75,7 +75,7 @@ class KernelRunner {
 }
 
 export interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): Info;
+  makeOutput(shape: number[], dtype: 'float32' | 'bool'): Info;
   typedArrayFromHeap(info: Info): Float32Array;
 }
 

@@ -78,15 +78,17 @@ function nativeBatchNormTrain(x: tf.Tensor4D, bn: BatchNormState, options: Batch
     const [xt, gamma, beta, res] = args as tf.Tensor[];
     const inputs: tf.NamedTensorMap = { x: xt!, gamma: gamma!, beta: beta! };
     if (res) inputs.residual = res;
-    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon: BN_EPS, relu }) as tf.Tensor[];
+    const [y, mean, variance, invStd, mask] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, { epsilon: BN_EPS, relu }) as tf.Tensor[];
     if (options.updateStats ?? true) updateRunningStats(bn, mean as tf.Tensor1D, variance as tf.Tensor1D, count);
-    save([xt!, y!, mean!, invStd!, gamma!]);
+    // With the ReLU, its byte mask (a quarter of y's bytes) is what the backward pass reads.
+    save(mask ? [xt!, mean!, invStd!, gamma!, mask] : [xt!, mean!, invStd!, gamma!]);
     return {
       value: y!,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ys, meanS, invStdS, gammaS] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-        const grads = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { dy, y: ys, x: xs, mean: meanS, invStd: invStdS, gamma: gammaS }, { relu, residual: residual !== undefined }) as tf.Tensor[];
-        return grads;
+        const [xs, meanS, invStdS, gammaS, maskS] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        const gradInputs: tf.NamedTensorMap = { dy, x: xs, mean: meanS, invStd: invStdS, gamma: gammaS };
+        if (maskS) gradInputs.mask = maskS;
+        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, gradInputs, { residual: residual !== undefined }) as tf.Tensor[];
       },
     };
   });

@@ -51,6 +51,7 @@ struct Args {
   size_t n = 0;
 
   float* f32(size_t i) const { return reinterpret_cast<float*>(heap + offset(i)); }
+  uint8_t* u8(size_t i) const { return heap + offset(i); }
   size_t offset(size_t i) const {
     const double v = p[i];
     if (v < 0 || v >= static_cast<double>(heapBytes)) throw std::runtime_error("tensor offset outside the wasm heap");
@@ -312,21 +313,20 @@ FLEET_CLONES void momentsRange(const float* __restrict x, int64_t M, int64_t C, 
   for (int64_t c = c0; c < c1; c++) var[c] /= count;
 }
 
-FLEET_CLONES void applyRows(const float* __restrict x, const float* __restrict residual, float* __restrict y, int64_t m0, int64_t m1, int64_t C, const float* __restrict scale, const float* __restrict shift, bool relu) {
+FLEET_CLONES void applyRows(const float* __restrict x, const float* __restrict residual, float* __restrict y, uint8_t* __restrict mask, int64_t m0, int64_t m1, int64_t C, const float* __restrict scale, const float* __restrict shift) {
   for (int64_t m = m0; m < m1; m++) {
-    const float* xr = x + m * C;
-    float* yr = y + m * C;
-    if (residual) {
-      const float* rr = residual + m * C;
-      for (int64_t c = 0; c < C; c++) {
-        const float v = xr[c] * scale[c] + shift[c] + rr[c];
-        yr[c] = relu ? (v > 0.f ? v : 0.f) : v;
+    const float* __restrict xr = x + m * C;
+    const float* __restrict rr = residual ? residual + m * C : nullptr;
+    float* __restrict yr = y + m * C;
+    uint8_t* __restrict mr = mask ? mask + m * C : nullptr;
+    for (int64_t c = 0; c < C; c++) {
+      float v = xr[c] * scale[c] + shift[c];
+      if (rr) v = v + rr[c];
+      if (mr) {
+        mr[c] = v > 0.f;
+        v = v > 0.f ? v : 0.f;
       }
-    } else {
-      for (int64_t c = 0; c < C; c++) {
-        const float v = xr[c] * scale[c] + shift[c];
-        yr[c] = relu ? (v > 0.f ? v : 0.f) : v;
-      }
+      yr[c] = v;
     }
   }
 }
@@ -338,8 +338,10 @@ void pixelRange(int64_t M, int64_t& m0, int64_t& m1) {
   m1 = M * (t + 1) / T;
 }
 
-// p: offsets x, gamma, beta, residual (-1: none), y, mean, variance, invStd; then M, C, eps, relu.
-// mean / variance (biased) / invStd are outputs [C]; y [M, C].
+// p: offsets x, gamma, beta, residual (-1: none), y, mean, variance, invStd, mask (-1: no ReLU);
+// then M, C, eps. mean / variance (biased) / invStd are outputs [C]; y [M, C]; with the ReLU, mask
+// [M, C] bytes (1 where the output is positive): the backward pass reads a quarter of the bytes
+// it would read from y.
 void batchNormForward(const Args& a) {
   const float* x = a.f32(0);
   const float* gamma = a.f32(1);
@@ -349,10 +351,10 @@ void batchNormForward(const Args& a) {
   float* mean = a.f32(5);
   float* var = a.f32(6);
   float* invStd = a.f32(7);
-  const int64_t M = static_cast<int64_t>(a.num(8));
-  const int64_t C = static_cast<int64_t>(a.num(9));
-  const float eps = static_cast<float>(a.num(10));
-  const bool relu = a.i32(11) != 0;
+  uint8_t* mask = a.num(8) >= 0 ? a.u8(8) : nullptr;
+  const int64_t M = static_cast<int64_t>(a.num(9));
+  const int64_t C = static_cast<int64_t>(a.num(10));
+  const float eps = static_cast<float>(a.num(11));
   std::vector<float> scale(C), shift(C);
 #pragma omp parallel
   {
@@ -369,21 +371,21 @@ void batchNormForward(const Args& a) {
   {
     int64_t m0, m1;
     pixelRange(M, m0, m1);
-    applyRows(x, residual, y, m0, m1, C, scale.data(), shift.data(), relu);
+    applyRows(x, residual, y, mask, m0, m1, C, scale.data(), shift.data());
   }
 }
 
-/** The gradient reaching the BatchNorm output: dy, masked by the ReLU's output when fused. */
-inline float gated(const float* __restrict dy, const float* __restrict y, int64_t i, bool relu) {
-  return relu ? (y[i] > 0.f ? dy[i] : 0.f) : dy[i];
+/** The gradient reaching the BatchNorm output: dy, where the fused ReLU let it through. */
+inline float gated(const float* __restrict dy, const uint8_t* __restrict mask, int64_t i) {
+  return mask ? (mask[i] ? dy[i] : 0.f) : dy[i];
 }
 
-FLEET_CLONES void gradSumsRange(const float* __restrict dy, const float* __restrict y, const float* __restrict x, const float* __restrict mean, int64_t M, int64_t C, int64_t c0, int64_t c1, bool relu, float* __restrict dySum, float* __restrict dyXcSum) {
+FLEET_CLONES void gradSumsRange(const float* __restrict dy, const uint8_t* __restrict mask, const float* __restrict x, const float* __restrict mean, int64_t M, int64_t C, int64_t c0, int64_t c1, float* __restrict dySum, float* __restrict dyXcSum) {
   for (int64_t c = c0; c < c1; c++) dySum[c] = dyXcSum[c] = 0.f;
   for (int64_t m = 0; m < M; m++) {
     const int64_t base = m * C;
     for (int64_t c = c0; c < c1; c++) {
-      const float gi = gated(dy, y, base + c, relu);
+      const float gi = gated(dy, mask, base + c);
       const float xc = x[base + c] - mean[c];
       dySum[c] += gi;
       dyXcSum[c] += gi * xc;
@@ -391,11 +393,11 @@ FLEET_CLONES void gradSumsRange(const float* __restrict dy, const float* __restr
   }
 }
 
-FLEET_CLONES void gradRows(const float* __restrict dy, const float* __restrict y, const float* __restrict x, float* __restrict dx, float* __restrict dResidual, int64_t m0, int64_t m1, int64_t C, const float* __restrict mean, const float* __restrict ca, const float* __restrict cb, const float* __restrict cc, bool relu) {
+FLEET_CLONES void gradRows(const float* __restrict dy, const uint8_t* __restrict mask, const float* __restrict x, float* __restrict dx, float* __restrict dResidual, int64_t m0, int64_t m1, int64_t C, const float* __restrict mean, const float* __restrict ca, const float* __restrict cb, const float* __restrict cc) {
   for (int64_t m = m0; m < m1; m++) {
     const int64_t base = m * C;
     for (int64_t c = 0; c < C; c++) {
-      const float gi = gated(dy, y, base + c, relu);
+      const float gi = gated(dy, mask, base + c);
       const float xc = x[base + c] - mean[c];
       dx[base + c] = gi * ca[c] + xc * cb[c] + cc[c];
       if (dResidual) dResidual[base + c] = gi;
@@ -403,12 +405,13 @@ FLEET_CLONES void gradRows(const float* __restrict dy, const float* __restrict y
   }
 }
 
-// p: offsets dy, y, x, mean, invStd, gamma, dx, dgamma, dbeta, dResidual (-1: none); then M, C, relu.
+// p: offsets dy, mask (-1: no ReLU), x, mean, invStd, gamma, dx, dgamma, dbeta, dResidual (-1:
+// none); then M, C.
 // dx = gamma*invStd * (g - dbeta/M - xhat*dgamma/M) with g the (ReLU-gated) output gradient, in the
 // same per-channel coefficient form as the tfjs path (batch-norm.ts).
 void batchNormBackward(const Args& a) {
   const float* dy = a.f32(0);
-  const float* y = a.f32(1);
+  const uint8_t* mask = a.num(1) >= 0 ? a.u8(1) : nullptr;
   const float* x = a.f32(2);
   const float* mean = a.f32(3);
   const float* invStd = a.f32(4);
@@ -419,13 +422,12 @@ void batchNormBackward(const Args& a) {
   float* dResidual = a.num(9) >= 0 ? a.f32(9) : nullptr;
   const int64_t M = static_cast<int64_t>(a.num(10));
   const int64_t C = static_cast<int64_t>(a.num(11));
-  const bool relu = a.i32(12) != 0;
   std::vector<float> dyXcSum(C), ca(C), cb(C), cc(C);
 #pragma omp parallel
   {
     int64_t c0, c1;
     channelRange(C, c0, c1);
-    if (c0 < c1) gradSumsRange(dy, y, x, mean, M, C, c0, c1, relu, dbeta, dyXcSum.data());
+    if (c0 < c1) gradSumsRange(dy, mask, x, mean, M, C, c0, c1, dbeta, dyXcSum.data());
   }
   const float count = static_cast<float>(M);
   for (int64_t c = 0; c < C; c++) {
@@ -438,7 +440,7 @@ void batchNormBackward(const Args& a) {
   {
     int64_t m0, m1;
     pixelRange(M, m0, m1);
-    gradRows(dy, y, x, dx, dResidual, m0, m1, C, mean, ca.data(), cb.data(), cc.data(), relu);
+    gradRows(dy, mask, x, dx, dResidual, m0, m1, C, mean, ca.data(), cb.data(), cc.data());
   }
 }
 
@@ -602,7 +604,7 @@ NAPI_MODULE_INIT() {
       {"convBackwardData", nullptr, wrap<convBackwardData, 20>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convBackwardWeights", nullptr, wrap<convBackwardWeights, 20>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, wrap<batchNormForward, 12>, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"batchNormBackward", nullptr, wrap<batchNormBackward, 13>, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormBackward", nullptr, wrap<batchNormBackward, 12>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxPoolGrad", nullptr, wrap<maxPoolGrad, 17>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sgdMomentum", nullptr, wrap<sgdMomentum, 9>, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, setThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
