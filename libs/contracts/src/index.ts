@@ -1,0 +1,1 @@
+export * from './sweep-search.js';
