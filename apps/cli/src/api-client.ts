@@ -434,7 +434,7 @@ export function toExperimentEvent(message: SseMessage): ExperimentEvent | undefi
   }
 }
 
-export const FINAL_STATUSES: readonly ExperimentStatusName[] = ['succeeded', 'failed', 'cancelled'];
+export const FINAL_STATUSES: readonly ExperimentStatusName[] = ['succeeded', 'failed', 'cancelled', 'stopped'];
 
 export function isFinal(status: ExperimentStatusName): boolean {
   return FINAL_STATUSES.includes(status);

@@ -1,6 +1,7 @@
 // The worker's view of an experiment: the status transitions of one run and the per-epoch summary
 // columns. Transitions are conditional updates so that a late worker never overwrites a terminal
 // state (a cancelled experiment stays cancelled even if a stale job copy is picked up).
+import type { StopReason } from '@fleet/contracts';
 import type { EpochMetrics } from '@fleet/training/contracts.js';
 import type { ExperimentStatus } from './generated/prisma/enums.js';
 import { toColumns } from './epoch-metric.repository.js';
@@ -84,6 +85,18 @@ export class ExperimentRunRepository {
   /** queued/running -> cancelled (epochs stored so far are kept). */
   async markCancelled(experimentId: string): Promise<boolean> {
     return this.transition(experimentId, ACTIVE, { status: 'cancelled', finishedAt: new Date() });
+  }
+
+  /**
+   * queued/running -> stopped by the sweep's early stopping, with the rung that stopped it. Its
+   * epochs and checkpoint stay; retry never picks it up again (only failed/cancelled rerun).
+   */
+  async markStopped(experimentId: string, reason: StopReason): Promise<boolean> {
+    const { count } = await this.prisma.experiment.updateMany({
+      where: { id: experimentId, status: { in: ACTIVE } },
+      data: { status: 'stopped', finishedAt: new Date(), stopReason: { ...reason } },
+    });
+    return count === 1;
   }
 
   /**

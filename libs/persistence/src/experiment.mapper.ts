@@ -37,7 +37,7 @@ export interface NewExperiment {
   priority: number;
 }
 
-export const FINAL_STATUSES: readonly ExperimentStatus[] = ['succeeded', 'failed', 'cancelled'];
+export const FINAL_STATUSES: readonly ExperimentStatus[] = ['succeeded', 'failed', 'cancelled', 'stopped'];
 
 export function toExperimentRecord(row: ExperimentRow): ExperimentRecord {
   const config: ExperimentConfigData = {

@@ -8,3 +8,4 @@ export * from './experiment-query.js';
 export * from './experiment.mapper.js';
 export * from './experiment.repository.js';
 export * from './sweep.repository.js';
+export * from './sweep-search.repository.js';

@@ -175,7 +175,7 @@ export const sweepQueries = {
 export const DEFAULT_SWEEP_LIST_LIMIT = 100;
 
 function emptyCounts(): StatusCounts {
-  return { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  return { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, stopped: 0 };
 }
 
 export class SweepRepository {

@@ -2,7 +2,7 @@
 // JSON) and relayed by the API as Server-Sent Events (SSE event name = type).
 import type { BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
 
-export type ExperimentStatusName = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type ExperimentStatusName = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'stopped';
 
 export interface StatusEvent {
   type: 'status';

@@ -42,7 +42,7 @@ interface RunState {
   stream: AbortController | undefined;
 }
 
-const COLORS: Record<ExperimentStatusName, string> = { queued: '90', running: '36', succeeded: '32', failed: '31', cancelled: '33' };
+const COLORS: Record<ExperimentStatusName, string> = { queued: '90', running: '36', succeeded: '32', failed: '31', cancelled: '33', stopped: '35' };
 
 function colour(enabled: boolean, status: ExperimentStatusName, text: string): string {
   return enabled ? `\u001b[${COLORS[status]}m${text}\u001b[0m` : text;
@@ -78,7 +78,7 @@ function rowLine(s: RunState, labelWidth: number, color: boolean): string {
 }
 
 function emptyCounts(): Record<ExperimentStatusName, number> {
-  return { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+  return { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, stopped: 0 };
 }
 
 /** Watches an experiment or a sweep until every experiment is final; resolves with the outcome. */

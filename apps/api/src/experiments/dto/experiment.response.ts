@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { BACKENDS, STRATEGIES } from '@fleet/training/contracts.js';
 import { ExperimentConfig } from '@fleet/queue';
 
-export const EXPERIMENT_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const EXPERIMENT_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'stopped'] as const;
 
 export class EpochMetricDto {
   @ApiProperty({ description: 'Numbered from 1' }) epoch!: number;

@@ -14,6 +14,7 @@ export class StatusCountsDto {
   @ApiProperty() succeeded!: number;
   @ApiProperty() failed!: number;
   @ApiProperty() cancelled!: number;
+  @ApiProperty({ description: 'Ended early by the sweep early stopping (ASHA)' }) stopped!: number;
 }
 
 export class SweepSummaryDto {
