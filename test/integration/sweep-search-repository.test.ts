@@ -39,7 +39,7 @@ describe('SweepSearchRepository', () => {
 
   async function newSweep(s: SweepSearchSpec): Promise<string> {
     const id = randomUUID();
-    await sweeps.create({ id, name: null, base: { ...base }, search: s, priority: 0 });
+    await sweeps.create({ id, name: null, base: { ...base }, search: s, priority: 0, queuePrefix: 'test-sweep-search-repository' });
     return id;
   }
 
@@ -105,6 +105,6 @@ describe('SweepSearchRepository', () => {
     expect(open).toHaveLength(2);
     for (const cell of open!) await prisma.experiment.update({ where: { id: cell }, data: { status: 'cancelled' } });
     expect(await sweeps.fill(id, plan)).toEqual({ created: [], queued: [], finished: false });
-    expect(await sweeps.listActive()).not.toContain(id);
+    expect(await sweeps.listActive('test-sweep-search-repository')).not.toContain(id);
   });
 });

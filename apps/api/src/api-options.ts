@@ -26,6 +26,8 @@ export interface ApiOptions {
   dashboard: boolean;
   /** A queue operation (enqueue, job removal) not confirmed by Redis within this long fails (BullMQ itself waits for Redis forever). Default 5000 ms */
   enqueueTimeoutMs: number;
+  /** How often searched sweeps are topped up with their next cells (as cells end); 0 turns the timer off. Default 1000 ms */
+  sweepTickMs: number;
 }
 
 export const DEFAULT_API_OPTIONS: ApiOptions = {
@@ -36,6 +38,7 @@ export const DEFAULT_API_OPTIONS: ApiOptions = {
   workerLiveMs: 30_000,
   dashboard: true,
   enqueueTimeoutMs: 5000,
+  sweepTickMs: 1000,
 };
 
 export type { FleetConfig };

@@ -18,6 +18,7 @@ import { QueueService } from './queue/queue.service.js';
 import { RedisCloser, redisProvider } from './redis/redis.provider.js';
 import { CompareService } from './sweeps/compare.service.js';
 import { SweepController } from './sweeps/sweep.controller.js';
+import { SweepSchedulerService } from './sweeps/sweep-scheduler.service.js';
 import { SweepService } from './sweeps/sweep.service.js';
 import { WorkersController } from './workers/workers.controller.js';
 
@@ -52,6 +53,7 @@ export class AppModule {
         ExperimentEventsService,
         ExperimentService,
         SweepService,
+        SweepSchedulerService,
         CompareService,
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },

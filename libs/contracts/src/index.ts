@@ -1,1 +1,2 @@
 export * from './sweep-search.js';
+export * from './sweep-search-view.js';

@@ -200,7 +200,7 @@ export function parseSweepSearch(raw: Record<string, unknown>, fieldNames: reado
   for (const key of Object.keys(raw)) {
     if (!KNOWN_FIELDS.has(key)) errors.push({ field: key, reason: `${key} is not a sweep field` });
   }
-  if ('grid' in raw) errors.push({ field: 'grid', reason: 'grid is the cartesian form; with method, name the values under parameters' });
+  if (raw['grid'] !== undefined) errors.push({ field: 'grid', reason: 'grid is the cartesian form; with method, name the values under parameters' });
   const method = raw['method'];
   if (typeof method !== 'string' || !(SEARCH_METHODS as readonly string[]).includes(method)) {
     errors.push({ field: 'method', reason: `method must be one of: ${SEARCH_METHODS.join(', ')}` });

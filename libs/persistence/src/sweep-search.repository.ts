@@ -31,6 +31,8 @@ export interface NewSearchedSweep {
   base: Record<string, unknown>;
   search: SweepSearchSpec;
   priority: number;
+  /** The queue (prefix) its cells go to: only schedulers of that queue top it up. */
+  queuePrefix: string;
 }
 
 export interface FillResult {
@@ -42,9 +44,52 @@ export interface FillResult {
   finished: boolean;
 }
 
-/** The stored search JSON: the spec plus the sweep's priority. */
+/** One cell of a trial with its best value of the sweep's metric (and the epoch it came at). */
+export interface SearchCell {
+  id: string;
+  seed: number;
+  status: string;
+  epochsDone: number;
+  epochs: number;
+  best: number | null;
+  bestEpoch: number | null;
+  stopReason: StopReason | null;
+}
+
+export interface SearchTrial {
+  id: string;
+  index: number;
+  params: TrialParams;
+  /** Cells in creation order. */
+  cells: SearchCell[];
+}
+
+export interface SearchRungDecision {
+  trialIndex: number;
+  rung: number;
+  value: number;
+  cutoff: number | null;
+  compared: number;
+  decision: string;
+  createdAt: Date;
+}
+
+/** What the sweep detail shows of a searched sweep. */
+export interface SearchDetail {
+  spec: SweepSearchSpec;
+  trialsCreated: number;
+  cancelledAt: Date | null;
+  finishedAt: Date | null;
+  /** By index. */
+  trials: SearchTrial[];
+  /** In decision order. */
+  decisions: SearchRungDecision[];
+}
+
+/** The stored search JSON: the spec plus the sweep's priority and queue. */
 interface StoredSearch extends SweepSearchSpec {
   priority: number;
+  queuePrefix: string;
 }
 
 /** Metric name -> EpochMetric column: the only way a metric name reaches SQL. */
@@ -88,18 +133,22 @@ export class SweepSearchRepository {
 
   /** Stores a searched sweep; its cells are created by fill. */
   async create(sweep: NewSearchedSweep): Promise<void> {
-    const search: StoredSearch = { ...sweep.search, priority: sweep.priority };
+    const search: StoredSearch = { ...sweep.search, priority: sweep.priority, queuePrefix: sweep.queuePrefix };
     await this.prisma.sweep.create({ data: { id: sweep.id, name: sweep.name, base: sweep.base as object, grid: {}, search: search as unknown as object } });
   }
 
   async getSearch(id: string): Promise<SweepSearchSpec | null> {
     const row = await this.prisma.sweep.findUnique({ where: { id }, select: { search: true } });
-    return (row?.search as StoredSearch | null | undefined) ?? null;
+    return row?.search ? specOf(row.search as unknown as StoredSearch) : null;
   }
 
-  /** Searched sweeps still handing out work (not finished, not cancelled), oldest first. */
-  async listActive(): Promise<string[]> {
-    const rows = await this.prisma.sweep.findMany({ where: { search: { not: Prisma.AnyNull }, finishedAt: null, cancelledAt: null }, select: { id: true }, orderBy: { createdAt: 'asc' } });
+  /** Searched sweeps of a queue still handing out work (not finished, not cancelled), oldest first. */
+  async listActive(queuePrefix: string): Promise<string[]> {
+    const rows = await this.prisma.sweep.findMany({
+      where: { search: { path: ['queuePrefix'], equals: queuePrefix }, finishedAt: null, cancelledAt: null },
+      select: { id: true },
+      orderBy: { createdAt: 'asc' },
+    });
     return rows.map((r) => r.id);
   }
 
@@ -197,6 +246,33 @@ export class SweepSearchRepository {
     });
   }
 
+  /** Trials, cells (with their best metric value) and rung decisions; null for an unknown or grid sweep. */
+  async detail(sweepId: string): Promise<SearchDetail | null> {
+    const sweep = await this.prisma.sweep.findUnique({ where: { id: sweepId }, select: { search: true, trialsCreated: true, cancelledAt: true, finishedAt: true } });
+    const spec = sweep?.search as StoredSearch | null | undefined;
+    if (!sweep || !spec) return null;
+    const column = metricColumn(spec.metric.name);
+    const order = spec.metric.goal === 'maximize' ? Prisma.sql`DESC` : Prisma.sql`ASC`;
+    const [trials, cells, decisions] = await Promise.all([
+      this.prisma.sweepTrial.findMany({ where: { sweepId }, orderBy: { index: 'asc' }, select: { id: true, index: true, params: true } }),
+      this.prisma.$queryRaw<(SearchCell & { trialId: string })[]>(Prisma.sql`
+        SELECT e."id", e."trialId", e."seed", e."status"::text AS "status", e."epochsDone", e."epochs", e."stopReason", b."best", b."epoch" AS "bestEpoch"
+        FROM "Experiment" e
+        LEFT JOIN LATERAL (SELECT ${column} AS "best", m."epoch" FROM "EpochMetric" m WHERE m."experimentId" = e."id" ORDER BY ${column} ${order}, m."epoch" ASC LIMIT 1) b ON true
+        WHERE e."sweepId" = ${sweepId}
+        ORDER BY e."createdAt" ASC, e."id" ASC`),
+      this.prisma.rungDecision.findMany({ where: { sweepId }, orderBy: [{ createdAt: 'asc' }, { rung: 'asc' }], include: { trial: { select: { index: true } } } }),
+    ]);
+    return {
+      spec: specOf(spec),
+      trialsCreated: sweep.trialsCreated,
+      cancelledAt: sweep.cancelledAt,
+      finishedAt: sweep.finishedAt,
+      trials: trials.map((t) => ({ id: t.id, index: t.index, params: t.params as TrialParams, cells: cells.filter((c) => c.trialId === t.id).map(({ trialId: _, ...c }) => c) })),
+      decisions: decisions.map((d) => ({ trialIndex: d.trial.index, rung: d.rung, value: d.value, cutoff: d.cutoff, compared: d.compared, decision: d.decision, createdAt: d.createdAt })),
+    };
+  }
+
   /** Stops scheduling the sweep; returns its queued and running cells (for the caller to cancel). */
   async cancel(sweepId: string): Promise<string[] | null> {
     return this.prisma.$transaction(async (tx) => {
@@ -212,6 +288,11 @@ export class SweepSearchRepository {
     const [row] = await tx.$queryRaw<SweepLockRow[]>`SELECT "search", "trialsCreated", "cancelledAt", "finishedAt" FROM "Sweep" WHERE "id" = ${sweepId} FOR UPDATE`;
     return row;
   }
+}
+
+function specOf(stored: StoredSearch): SweepSearchSpec {
+  const { priority: _p, queuePrefix: _q, ...spec } = stored;
+  return spec;
 }
 
 /** Each trial's result: the mean over its cells with a result of their best metric value. */

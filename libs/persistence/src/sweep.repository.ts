@@ -233,6 +233,12 @@ export class SweepRepository {
     return { ...this.summary(sweep, counts), runs };
   }
 
+  /** The experiment fields every run of the sweep shares; null when the sweep is unknown. */
+  async findBase(id: string): Promise<Record<string, unknown> | null> {
+    const row = await this.prisma.sweep.findUnique({ where: { id }, select: { base: true } });
+    return (row?.base as Record<string, unknown> | undefined) ?? null;
+  }
+
   async exists(id: string): Promise<boolean> {
     return (await this.prisma.sweep.findUnique({ where: { id }, select: { id: true } })) !== null;
   }

@@ -4,7 +4,7 @@ import { ErrorResponseDto } from '../common/error.response.js';
 import { UuidParam } from '../common/uuid.pipe.js';
 import { CompareService } from './compare.service.js';
 import { CreateSweepDto } from './dto/sweep-input.dto.js';
-import { CompareDto, SweepCreatedDto, SweepDetailDto, SweepListDto, SweepRetryDto } from './dto/sweep.response.js';
+import { CompareDto, SweepCancelDto, SweepCreatedDto, SweepDetailDto, SweepListDto, SweepRetryDto } from './dto/sweep.response.js';
 import { toSweepDetailDto, toSweepSummaryDto } from './sweep.presenter.js';
 import { SweepService } from './sweep.service.js';
 
@@ -18,7 +18,7 @@ export class SweepController {
   ) {}
 
   @Post()
-  @ApiOperation({ summary: 'Submit a sweep: the cartesian product of grid over base, all or nothing' })
+  @ApiOperation({ summary: 'Submit a sweep: the cartesian product of grid over base (all enqueued), or a searched sweep (method + parameters: trials handed out lazily within a budget, optional ASHA early stopping); all or nothing' })
   @ApiCreatedResponse({ type: SweepCreatedDto })
   async create(@Body() body: CreateSweepDto): Promise<SweepCreatedDto> {
     return this.sweeps.create(body);
@@ -32,7 +32,7 @@ export class SweepController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One sweep: counts by status and one row per run' })
+  @ApiOperation({ summary: 'One sweep: counts by status and one row per run; a searched sweep adds trials, rungs, best-so-far and epochs used' })
   @ApiOkResponse({ type: SweepDetailDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async get(@Param('id', UuidParam) id: string): Promise<SweepDetailDto> {
@@ -46,6 +46,15 @@ export class SweepController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async compare(@Param('id', UuidParam) id: string, @Query('groupBy') groupBy?: string): Promise<CompareDto> {
     return this.comparisons.compare(id, groupBy ?? 'strategy');
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Stop the sweep: nothing more is scheduled, its queued and running runs are cancelled' })
+  @ApiOkResponse({ type: SweepCancelDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async cancel(@Param('id', UuidParam) id: string): Promise<SweepCancelDto> {
+    return this.sweeps.cancel(id);
   }
 
   @Post(':id/retry')

@@ -3,21 +3,29 @@
 // Enqueue failure policy: the sweep and its experiments are deleted again, so a failed submit
 // leaves nothing behind; the client gets a 503. addBulk is one MULTI, so no job got in, except when
 // Redis answered after our timeout: such jobs find no row and the workers drop them.
-import { Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { isCategorical, parseSweepSearch, type SweepSearchView } from '@fleet/contracts';
 import { EXPERIMENT_CONFIG_FIELDS, applyExperimentDefaults, validateExperimentConfig, type ExperimentConfigData, type FieldError } from '@fleet/queue';
-import { ExperimentRepository, SweepRepository, type NewExperiment, type SweepSummary, type SweepWithRuns } from '@fleet/persistence';
+import { ExperimentRepository, SweepRepository, SweepSearchRepository, type NewExperiment, type SweepSummary, type SweepWithRuns } from '@fleet/persistence';
 import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
 import { FieldValidationException } from '../common/field-errors.js';
 import { ExperimentService } from '../experiments/experiment.service.js';
 import { QueueService } from '../queue/queue.service.js';
 import type { CreateSweepDto } from './dto/sweep-input.dto.js';
 import { cellLabel, expandGrid, gridSize, type Grid, type GridValue } from './grid.js';
+import { checkSearchCells } from './search-plan.js';
+import { SweepSchedulerService } from './sweep-scheduler.service.js';
+import { toSweepSearchView } from './sweep-search.presenter.js';
 
 export interface SweepCreated {
   id: string;
   count: number;
   experimentIds: string[];
+}
+
+export interface SweepDetail extends SweepWithRuns {
+  search: SweepSearchView | null;
 }
 
 export interface RetryResult {
@@ -53,9 +61,13 @@ export class SweepService {
     private readonly experimentRepo: ExperimentRepository,
     private readonly experiments: ExperimentService,
     private readonly queue: QueueService,
+    private readonly searches: SweepSearchRepository,
+    private readonly scheduler: SweepSchedulerService,
   ) {}
 
   async create(dto: CreateSweepDto): Promise<SweepCreated> {
+    if (dto.method !== undefined || dto.parameters !== undefined) return this.createSearched(dto);
+    if (dto.grid === undefined) throw FieldValidationException.of('grid', 'grid (the cartesian form) or method + parameters (the searched form) is required');
     const grid = checkGrid(dto.grid);
     const size = gridSize(grid);
     if (size > this.config.maxSweepRuns) throw FieldValidationException.of('grid', `grid expands to ${size} runs, more than MAX_SWEEP_RUNS (${this.config.maxSweepRuns})`);
@@ -89,6 +101,61 @@ export class SweepService {
     return { id: sweepId, count: planned.length, experimentIds: planned.map((e) => e.id) };
   }
 
+  /**
+   * The searched form: checks it whole (every field, and base with each parameter's extreme values
+   * against the experiment rules) before anything is stored, stores the sweep, then hands out the
+   * first maxConcurrent cells. Should that fail, the sweep is deleted again and the client gets 503.
+   */
+  private async createSearched(dto: CreateSweepDto): Promise<SweepCreated> {
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(dto)) if (value !== undefined && key !== 'name' && key !== 'priority') raw[key] = value;
+    const { spec, errors } = parseSweepSearch(raw, EXPERIMENT_CONFIG_FIELDS);
+    if (!spec) throw new FieldValidationException(errors);
+    const cellErrors = checkSearchCells(dto.base, spec);
+    if (cellErrors.length > 0) throw new FieldValidationException(cellErrors);
+    const base = applyExperimentDefaults(dto.base) as Record<string, unknown>;
+    const datasets = spec.parameters['dataset'];
+    const weights = spec.parameters['weights'];
+    for (const dataset of datasets && isCategorical(datasets) ? datasets.values.map(String) : [String(base['dataset'])]) {
+      await this.experiments.checkFiles({ dataset }, { dataset: datasets ? 'parameters.dataset' : 'base.dataset', weights: 'base.weights' });
+    }
+    const weightFiles = weights && isCategorical(weights) ? weights.values.map(String) : base['weights'] === undefined ? [] : [String(base['weights'])];
+    for (const w of weightFiles) await this.experiments.checkFiles({ dataset: String(base['dataset'] ?? ''), weights: w }, { dataset: 'base.dataset', weights: weights ? 'parameters.weights' : 'base.weights' });
+
+    const sweepId = randomUUID();
+    await this.searches.create({ id: sweepId, name: dto.name ?? null, base: dto.base, search: spec, priority: dto.priority ?? 0, queuePrefix: this.config.queuePrefix });
+    try {
+      const filled = await this.scheduler.fill(sweepId);
+      const ids = filled?.created.map((e) => e.id) ?? [];
+      return { id: sweepId, count: ids.length, experimentIds: ids };
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.logger.error(`sweep ${sweepId}: could not schedule its first trials: ${reason}; deleting it`);
+      await this.sweeps.delete(sweepId);
+      throw new ServiceUnavailableException(`could not enqueue the sweep (nothing was stored): ${reason}`);
+    }
+  }
+
+  /**
+   * Stops the sweep: no further trial or cell is scheduled, and its queued and running cells are
+   * cancelled (a running one stops within one batch). Returns the cells cancelled.
+   */
+  async cancel(id: string): Promise<{ experimentIds: string[] }> {
+    const open = await this.searches.cancel(id);
+    if (open === null) throw new NotFoundException(`sweep ${id} not found`);
+    const cancelled: string[] = [];
+    for (const experimentId of open) {
+      try {
+        await this.experiments.cancel(experimentId);
+        cancelled.push(experimentId);
+      } catch (err) {
+        // Finished between the listing and the cancel: nothing left to stop.
+        if (!(err instanceof ConflictException)) throw err;
+      }
+    }
+    return { experimentIds: cancelled };
+  }
+
   private cellError(e: FieldError, grid: Grid, cell: Record<string, GridValue>, index: number): FieldError {
     const top = e.field.split('.')[0] ?? e.field;
     const field = top in grid ? `grid.${e.field}` : `base.${e.field}`;
@@ -100,10 +167,10 @@ export class SweepService {
     return this.sweeps.list();
   }
 
-  async get(id: string): Promise<SweepWithRuns> {
-    const sweep = await this.sweeps.findWithRuns(id);
+  async get(id: string): Promise<SweepDetail> {
+    const [sweep, search] = await Promise.all([this.sweeps.findWithRuns(id), this.searches.detail(id)]);
     if (!sweep) throw new NotFoundException(`sweep ${id} not found`);
-    return sweep;
+    return { ...sweep, search: search ? toSweepSearchView(search) : null };
   }
 
   /**
@@ -113,7 +180,16 @@ export class SweepService {
    */
   async retry(id: string): Promise<RetryResult> {
     if (!(await this.sweeps.exists(id))) throw new NotFoundException(`sweep ${id} not found`);
-    const candidates = await this.experimentRepo.listRetryable(id);
+    let candidates = await this.experimentRepo.listRetryable(id);
+    const over: { id: string; reason: string }[] = [];
+    const search = await this.searches.getSearch(id);
+    if (search) {
+      // A searched sweep keeps its budget: only as many runs as it has free slots go back now.
+      const { counts } = await this.get(id);
+      const free = Math.max(0, search.budget.maxConcurrent - counts.queued - counts.running);
+      over.push(...candidates.slice(free).map((c) => ({ id: c, reason: `the sweep already has maxConcurrent (${search.budget.maxConcurrent}) runs queued or running; retry again when some end` })));
+      candidates = candidates.slice(0, free);
+    }
     const busy = new Set(await this.queue.removeJobs(candidates));
     const records = await this.experimentRepo.requeue(candidates.filter((c) => !busy.has(c)));
     const ids = records.map((r) => r.id);
@@ -125,6 +201,6 @@ export class SweepService {
       await this.experimentRepo.markNotEnqueued(ids, reason);
       throw new ServiceUnavailableException(`${reason} (the runs stay failed; retry again)`);
     }
-    return { experimentIds: ids, skipped: [...busy].map((b) => ({ id: b, reason: 'its job is still held by a worker (cancel in progress); retry again shortly' })) };
+    return { experimentIds: ids, skipped: [...[...busy].map((b) => ({ id: b, reason: 'its job is still held by a worker (cancel in progress); retry again shortly' })), ...over] };
   }
 }

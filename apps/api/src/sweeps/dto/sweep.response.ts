@@ -1,5 +1,6 @@
 // Response shapes of the sweep routes.
 import { ApiProperty } from '@nestjs/swagger';
+import type { SweepSearchView } from '@fleet/contracts';
 import { EXPERIMENT_STATUSES } from '../../experiments/dto/experiment.response.js';
 
 export class SweepCreatedDto {
@@ -42,6 +43,17 @@ export class SweepRunDto {
 
 export class SweepDetailDto extends SweepSummaryDto {
   @ApiProperty({ type: [SweepRunDto], description: 'In creation (grid) order' }) runs!: SweepRunDto[];
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'Searched sweeps (SweepSearchView of @fleet/contracts): spec, state, trials by status with their cells, ASHA rungs, best-so-far, gpuEpochs {used, full}; null for a grid sweep',
+  })
+  search!: SweepSearchView | null;
+}
+
+export class SweepCancelDto {
+  @ApiProperty({ type: [String], description: 'Runs cancelled (queued or running when the sweep was stopped)' }) experimentIds!: string[];
 }
 
 export class SweepListDto {
