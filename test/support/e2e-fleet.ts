@@ -109,7 +109,7 @@ export async function waitForStatus(prisma: PrismaService, id: string, statuses:
     async () => {
       const row = await prisma.experiment.findUniqueOrThrow({ where: { id } });
       if (statuses.includes(row.status)) return row;
-      if (['succeeded', 'failed', 'cancelled'].includes(row.status)) throw new Error(`experiment ${id} ended ${row.status}${row.error ? `: ${row.error}` : ''}, expected ${statuses.join('|')}`);
+      if (['succeeded', 'failed', 'cancelled', 'stopped'].includes(row.status)) throw new Error(`experiment ${id} ended ${row.status}${row.error ? `: ${row.error}` : ''}, expected ${statuses.join('|')}`);
       return undefined;
     },
     { timeoutMs, intervalMs: 100, what: `experiment ${id} to be ${statuses.join('|')}` },

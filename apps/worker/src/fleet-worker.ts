@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { FleetConfig } from '@fleet/config';
-import { ExperimentRunRepository, PrismaService, WorkerRepository, type WorkerRegistration } from '@fleet/persistence';
+import { ExperimentRunRepository, PrismaService, SweepSearchRepository, WorkerRepository, type WorkerRegistration } from '@fleet/persistence';
 import { JobName, QueueName, type TrainJobResult } from '@fleet/queue';
 import type { BackendInfo } from '@fleet/training/contracts.js';
 import { CancelListener } from './cancel.listener.js';
@@ -63,6 +63,7 @@ export class FleetWorker {
       config,
       workerId: this.id,
       runs: this.runs,
+      searches: new SweepSearchRepository(this.prisma),
       events: this.events,
       redis: this.redis,
       children: this.children,

@@ -9,8 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FleetConfig } from '@fleet/config';
-import type { ExperimentRunRepository } from '@fleet/persistence';
-import { cancelledKey, InvalidTrainJobError, parseTrainJobData, type TrainJobData, type TrainJobResult } from '@fleet/queue';
+import type { StopReason as EarlyStopReason } from '@fleet/contracts';
+import type { ExperimentRunRepository, SweepSearchRepository } from '@fleet/persistence';
+import { cancelledKey, InvalidTrainJobError, parseTrainJobData, type ExperimentStatusName, type TrainJobData, type TrainJobResult } from '@fleet/queue';
 import type { BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
 import type { ExperimentEventPublisher } from './experiment-event.publisher.js';
 import { faultPoint } from './fault-point.js';
@@ -21,6 +22,8 @@ export interface TrainExperimentProcessorOptions {
   config: Pick<FleetConfig, 'dataRoot' | 'weightsRoot' | 'artifactsDir' | 'queuePrefix'>;
   workerId: string;
   runs: ExperimentRunRepository;
+  /** Early stopping of searched sweeps: told of every stored epoch, answers whether to stop. */
+  searches: Pick<SweepSearchRepository, 'reportEpoch'>;
   events: ExperimentEventPublisher;
   /** Connection for plain commands (the cancelled-key check). */
   redis: Redis;
@@ -33,11 +36,13 @@ export interface TrainExperimentProcessorOptions {
   log?: (line: string) => void;
 }
 
-type StopReason = 'cancel' | 'shutdown';
+type StopReason = 'cancel' | 'shutdown' | 'early-stop';
 
 interface RunningJob {
   child: TrainingChildHost;
   stop?: StopReason;
+  /** Set with stop 'early-stop': the rung decision that stopped the run's trial. */
+  earlyStop?: EarlyStopReason;
 }
 
 const PROBE_FILE = '.write-probe';
@@ -152,6 +157,13 @@ export class TrainExperimentProcessor {
                 if (metrics.epoch >= data.config.epochs) return succeed();
                 // A cancel published while this worker's subscriber was reconnecting is still seen here.
                 if ((await this.options.redis.exists(cancelledKey(config.queuePrefix, experimentId)).catch(() => 0)) === 1) this.stop(experimentId, 'cancel');
+                // Early stopping judges the epoch just stored; a stop ends the run before the next batch.
+                const earlyStop = await retryUntilDone(() => this.options.searches.reportEpoch(experimentId, metrics.epoch), { shouldRetry: isTransientDbError });
+                if (earlyStop && !entry.stop) {
+                  entry.earlyStop = earlyStop;
+                  this.stop(experimentId, 'early-stop');
+                  this.log(`job ${job.id}: experiment ${experimentId} stopped early at rung ${earlyStop.rung} (${earlyStop.value} vs cutoff ${earlyStop.cutoff} over ${earlyStop.compared})`);
+                }
               },
             },
           );
@@ -167,6 +179,12 @@ export class TrainExperimentProcessor {
         // Back to waiting without counting a failed attempt; another worker resumes from the checkpoint.
         await job.moveToWait(token);
         throw new WaitingError();
+      }
+      if (entry.stop === 'early-stop' && entry.earlyStop) {
+        const reason = entry.earlyStop;
+        await retryUntilDone(() => runs.markStopped(experimentId, reason), { shouldRetry: isTransientDbError });
+        await this.status(experimentId, 'stopped');
+        return { ...summary, stopped: reason };
       }
       await retryUntilDone(() => runs.markCancelled(experimentId));
       await this.status(experimentId, 'cancelled');
@@ -261,7 +279,7 @@ export class TrainExperimentProcessor {
     return err instanceof Error ? err : new Error(reason);
   }
 
-  private status(experimentId: string, status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled', extra: { backend?: string; error?: string } = {}): Promise<void> {
+  private status(experimentId: string, status: ExperimentStatusName, extra: { backend?: string; error?: string } = {}): Promise<void> {
     return this.options.events.publish({ type: 'status', experimentId, status, workerId: this.options.workerId, ...extra, at: new Date().toISOString() });
   }
 }

@@ -18,6 +18,8 @@ export interface TrainJobResult {
   finalValAcc: number | null;
   /** Set when the run stopped because it was cancelled. */
   cancelled?: boolean;
+  /** Set when the sweep's early stopping ended the run: the rung, its value, cutoff and how many it was compared with. */
+  stopped?: { rung: number; value: number; cutoff: number; compared: number };
 }
 
 export class InvalidTrainJobError extends Error {

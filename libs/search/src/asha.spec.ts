@@ -32,6 +32,13 @@ describe('decideAtRung', () => {
     expect(decideAtRung([0.5, 0.6, 0.7, 0.8], 0.7, 3, asha, 'maximize').decision).toBe('continue');
   });
 
+  it('counts a diverged (NaN) value as the worst', () => {
+    expect(decideAtRung([0.5, 0.6, 0.7], NaN, 1, asha, 'minimize').decision).toBe('stop');
+    expect(decideAtRung([NaN, NaN, 0.7], 0.9, 1, asha, 'maximize')).toMatchObject({ cutoff: -Infinity, decision: 'continue' });
+    expect(decideAtRung([NaN, 0.6, 0.7], 0.5, 1, asha, 'maximize')).toMatchObject({ cutoff: expect.closeTo(0.6333, 3) as number, decision: 'stop' });
+    expect(percentile([-Infinity, -Infinity, 1], 25)).toBe(-Infinity);
+  });
+
   it('mirrors the quantile when minimising (a loss)', () => {
     const d = decideAtRung([0.5, 0.6, 0.7, 0.8], 0.65, 3, asha, 'minimize');
     expect(d.cutoff).toBeCloseTo(0.6);

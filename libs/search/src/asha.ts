@@ -19,9 +19,12 @@ export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) throw new RangeError('percentile of no values');
   const sorted = [...values].sort((a, b) => a - b);
   const pos = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+  const lo = sorted[Math.floor(pos)]!;
+  const hi = sorted[Math.ceil(pos)]!;
+  if (lo === hi) return lo;
+  // An infinite end (a diverged run) cannot be interpolated (hi - lo would be NaN): take the nearer one.
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return sorted[Math.round(pos)]!;
+  return lo + (hi - lo) * (pos - Math.floor(pos));
 }
 
 export type RungOutcome = 'continue' | 'stop';
@@ -42,8 +45,11 @@ export interface RungDecision {
  */
 export function decideAtRung(recorded: readonly number[], value: number, rung: number, options: Pick<AshaOptions, 'reductionFactor' | 'minRunsAtRung'>, goal: MetricGoal): RungDecision {
   if (recorded.length < options.minRunsAtRung) return { rung, value, cutoff: null, compared: recorded.length, decision: 'continue' };
+  // A diverged run (NaN loss or accuracy) is the worst value there is, not one that compares false.
+  const worst = goal === 'maximize' ? -Infinity : Infinity;
+  const clean = (v: number) => (Number.isNaN(v) ? worst : v);
   const keep = 1 / options.reductionFactor;
-  const cutoff = percentile(recorded, goal === 'maximize' ? (1 - keep) * 100 : keep * 100);
-  const worse = goal === 'maximize' ? value < cutoff : value > cutoff;
+  const cutoff = percentile(recorded.map(clean), goal === 'maximize' ? (1 - keep) * 100 : keep * 100);
+  const worse = goal === 'maximize' ? clean(value) < cutoff : clean(value) > cutoff;
   return { rung, value, cutoff, compared: recorded.length, decision: worse ? 'stop' : 'continue' };
 }
