@@ -39,22 +39,21 @@ describe('searched sweep with ASHA on two workers', () => {
     });
     expect(sweep.count).toBe(MAX_CONCURRENT);
 
-    let killed = false;
+    let killedCell: string | undefined;
     let maxActive = 0;
     const done = await waitFor(
       async () => {
         const active = await prisma.experiment.count({ where: { sweepId: sweep.id, status: { in: ['queued', 'running'] } } });
         maxActive = Math.max(maxActive, active);
-        const trials = await prisma.sweepTrial.count({ where: { sweepId: sweep.id } });
-        if (!killed && trials >= 3) {
-          // Kill the worker of a running cell once it has stored an epoch.
-          const running = await prisma.experiment.findFirst({ where: { sweepId: sweep.id, status: 'running', epochsDone: { gte: 1 } } });
+        if (!killedCell) {
+          // Kill the worker of a cell between rungs (past rung 1, before rung 3), so it certainly trains on after the kill.
+          const running = await prisma.experiment.findFirst({ where: { sweepId: sweep.id, status: 'running', epochsDone: 2 } });
           const victim = running && (await api.get<WorkerList>('/api/workers')).items.find((w) => w.currentExperimentId === running.id);
           const handle = victim && fleet.workers.find((w) => w.pid === victim.pid);
           if (handle) {
             process.kill(handle.pid, 'SIGKILL');
             await handle.process.exited;
-            killed = true;
+            killedCell = running.id;
           }
         }
         const view = (await api.get<{ search: SweepSearchView }>(`/api/sweeps/${sweep.id}`)).search;
@@ -64,8 +63,12 @@ describe('searched sweep with ASHA on two workers', () => {
       },
       { timeoutMs: 540_000, intervalMs: 200, what: 'the searched sweep to finish' },
     );
-    expect(killed).toBe(true);
     expect(maxActive).toBeLessThanOrEqual(MAX_CONCURRENT);
+    // The killed worker's cell was taken over by the survivor, from its checkpoint.
+    const resumed = await prisma.experiment.findUniqueOrThrow({ where: { id: killedCell! } });
+    expect(resumed.attempts).toBe(2);
+    expect(resumed.epochsDone).toBeGreaterThanOrEqual(3);
+    expect(resumed.workerId).toBe(fleet.workers.find((w) => w.process.running)?.id);
 
     // maxTrials exactly, each handed out once, one cell each (seeds: [0]).
     const trials = await prisma.sweepTrial.findMany({ where: { sweepId: sweep.id }, include: { experiments: true }, orderBy: { index: 'asc' } });
