@@ -3,6 +3,7 @@
 // global fetch only, so the CLI needs no HTTP dependency; must never exit the process itself.
 import type { Command } from 'commander';
 import type { EpochMetrics } from '@fleet/training/contracts.js';
+import type { SweepSearchView } from '@fleet/contracts';
 import type { ExperimentEvent, ExperimentStatusName } from '@fleet/queue';
 import { CliError, ExitCode } from './cli-error.js';
 
@@ -88,6 +89,8 @@ export interface SweepRun {
 
 export interface SweepDetail extends SweepSummary {
   runs: SweepRun[];
+  /** Searched sweeps: trials, rungs, best-so-far (the wire contract of @fleet/contracts); null for a grid sweep. */
+  search: SweepSearchView | null;
 }
 
 export interface CompareRun {
@@ -311,6 +314,11 @@ export class ApiClient {
 
   cancelExperiment(id: string): Promise<ExperimentView> {
     return this.request('POST', `/api/experiments/${encodeURIComponent(id)}/cancel`);
+  }
+
+  /** Stops a sweep: nothing more is scheduled (searched sweeps), its queued and running runs are cancelled. */
+  cancelSweep(id: string): Promise<{ experimentIds: string[] }> {
+    return this.request('POST', `/api/sweeps/${encodeURIComponent(id)}/cancel`);
   }
 
   /**

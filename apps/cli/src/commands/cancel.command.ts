@@ -1,7 +1,6 @@
 // `finetune cancel ID`: cancels an experiment, or every queued or running experiment of a sweep.
 // Cancelling something already finished is not an error: the command reports its final status.
 import type { Command } from 'commander';
-import { CliError, ExitCode } from '../cli-error.js';
 import { clientFromOptions, isFinal, withApiOptions } from '../api-client.js';
 
 export function registerCancelCommand(program: Command): void {
@@ -22,19 +21,9 @@ export function registerCancelCommand(program: Command): void {
       process.stdout.write(`experiment ${id}: ${exp.status}\n`);
       return;
     }
-    const open = found.sweep.runs.filter((r) => !isFinal(r.status));
-    let failed = 0;
-    for (const row of open) {
-      try {
-        await client.cancelExperiment(row.id);
-      } catch (err) {
-        // A run that finished between the listing and the cancel answers 409; the rest is reported.
-        if (err instanceof CliError && err.exitCode === ExitCode.Usage) continue;
-        failed += 1;
-        process.stderr.write(`finetune: cancel ${row.id}: ${err instanceof Error ? err.message : String(err)}\n`);
-      }
-    }
-    process.stdout.write(`sweep ${id}: cancelled ${open.length - failed} of ${open.length} unfinished experiment${open.length === 1 ? '' : 's'}\n`);
-    if (failed > 0) throw new CliError(`${failed} cancellation${failed === 1 ? '' : 's'} failed`, ExitCode.Failure);
+    // One request: the API also stops a searched sweep from handing out further runs.
+    const { experimentIds } = await client.cancelSweep(id);
+    const open = found.sweep.runs.filter((r) => !isFinal(r.status)).length;
+    process.stdout.write(`sweep ${id}: cancelled ${experimentIds.length} of ${Math.max(open, experimentIds.length)} unfinished experiment${open === 1 ? '' : 's'}${found.sweep.search ? '; no further trials will be scheduled' : ''}\n`);
   });
 }

@@ -3,6 +3,7 @@
 // Also home of the small text-table helpers the other API commands print with.
 import type { Command } from 'commander';
 import { TRAIN_DEFAULTS } from '@fleet/training/contracts.js';
+import { searchText } from './sweep-search.text.js';
 import { clientFromOptions, withApiOptions, type ExperimentDetail, type SweepDetail, type SweepRun, type SweepSummary } from '../api-client.js';
 
 /** Renders rows as an aligned text table; columns whose header starts with '>' are right-aligned. */
@@ -96,6 +97,7 @@ function experimentText(exp: ExperimentDetail): string {
 
 export function sweepText(sweep: SweepDetail): string {
   const lines = [`sweep ${sweep.id}${sweep.name ? ` (${sweep.name})` : ''}: ${countsLabel(sweep.counts) || 'no runs'}`, ''];
+  if (sweep.search) lines.push(searchText(sweep.search), '');
   lines.push(
     formatTable(
       ['id', 'strategy', 'grid', 'status', '>epochs', '>best val acc', '>best ep', '>final', '>time'],

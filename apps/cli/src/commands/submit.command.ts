@@ -1,5 +1,6 @@
 // `finetune submit`: queue one experiment from flags, or an experiment or sweep described in a YAML
-// or JSON file ({name, base, grid} is a sweep, anything else an experiment). Flags given with a file
+// or JSON file ({name, base, grid} or {name, base, method, parameters, ...} is a sweep, anything
+// else an experiment). Flags given with a file
 // override its values (in the sweep's base). Validation is the API's: a 400 exits with code 2 and
 // names the field.
 import { readFile } from 'node:fs/promises';
@@ -73,7 +74,7 @@ export function registerSubmitCommand(program: Command): void {
     program
       .command('submit')
       .description('queue an experiment (from flags) or an experiment or sweep (from -f FILE, YAML or JSON)')
-      .option('-f, --file <path>', 'experiment or sweep {name, base, grid} as YAML or JSON')
+      .option('-f, --file <path>', 'experiment, or sweep {name, base, grid} or {name, base, method, parameters, ...} (see examples/tutorial-sweep.yaml), as YAML or JSON')
       .option('--name <name>', 'label shown in listings')
       .option('--dataset <name>', 'dataset folder under DATA_ROOT (ImageFolder layout: train/ and val/)')
       .option('--strategy <strategy>', 'scratch | finetune | freeze | zero-lr | group-lr | linear-probe')
@@ -95,13 +96,14 @@ export function registerSubmitCommand(program: Command): void {
     const client = clientFromOptions(flags);
     const spec = flags.file ? await readSpec(flags.file) : undefined;
     let id: string;
-    if (spec && 'grid' in spec) {
+    if (spec && ('grid' in spec || 'method' in spec)) {
       const base = { ...((spec.base as Record<string, unknown> | undefined) ?? {}) };
       const { name, ...rest } = fields;
       const body = { ...spec, base: { ...base, ...rest }, ...(name !== undefined ? { name } : {}) };
       const sweep = await client.createSweep(body);
       id = sweep.id;
-      process.stdout.write(flags.json ? `${JSON.stringify(sweep, null, 2)}\n` : `submitted sweep ${sweep.id}: ${sweep.count} experiment${sweep.count === 1 ? '' : 's'} queued\n`);
+      const searched = 'method' in spec ? ` (${String(spec.method)} search: more are queued as these end, within its budget)` : '';
+      process.stdout.write(flags.json ? `${JSON.stringify(sweep, null, 2)}\n` : `submitted sweep ${sweep.id}: ${sweep.count} experiment${sweep.count === 1 ? '' : 's'} queued${searched}\n`);
     } else {
       const body = { ...(spec ?? {}), ...fields };
       if (body.dataset === undefined || body.strategy === undefined) {
@@ -113,7 +115,7 @@ export function registerSubmitCommand(program: Command): void {
     }
     if (flags.watch) {
       const result = await watch(client, id);
-      if (!result.allSucceeded) throw new CliError(`${result.total - result.counts.succeeded} of ${result.total} did not succeed`, ExitCode.Failure);
+      if (!result.allSucceeded) throw new CliError(`${result.total - result.counts.succeeded - result.counts.stopped} of ${result.total} did not succeed`, ExitCode.Failure);
     } else if (!flags.json) {
       process.stdout.write(`follow it: finetune watch ${id}\n`);
     }

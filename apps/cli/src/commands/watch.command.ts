@@ -6,9 +6,11 @@
 import type { Command } from 'commander';
 import type { BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
 import type { ExperimentStatusName } from '@fleet/queue';
+import type { SweepSearchView } from '@fleet/contracts';
 import { CliError, ExitCode } from '../cli-error.js';
 import { clientFromOptions, isFinal, toExperimentEvent, withApiOptions, type ApiClient, type ExperimentDetail, type SweepDetail, type SweepRun } from '../api-client.js';
 import { gridLabel, pct, runEpochs, shortId } from './status.command.js';
+import { bestLabel } from './sweep-search.text.js';
 
 export interface WatchOptions {
   /** Where progress is written. Default process.stdout */
@@ -208,6 +210,7 @@ export async function watch(client: ApiClient, id: string, options: WatchOptions
         .map(([k, n]) => `${n} ${k}`)
         .join(', ')}${hidden ? ` (${hidden} not shown)` : ''}`,
     );
+    if (search) lines.push(bestLabel(search));
     const cols = out.columns ?? 200;
     const text = lines.map((l) => (l.length > cols + 20 ? l.slice(0, cols - 1) : l)).join('\n');
     out.write(`${rendered > 0 ? `\u001b[${rendered}F\u001b[J` : ''}${text}\n`);
@@ -220,17 +223,27 @@ export async function watch(client: ApiClient, id: string, options: WatchOptions
     return counts;
   };
 
-  const refresh = async (): Promise<void> => {
-    if (found.kind === 'experiment') fromExperiment(await client.getExperiment(id));
-    else {
-      const sweep = await client.getSweep(id);
-      for (const row of sweep.runs) fromRow(sweep, row);
-    }
+  // A searched sweep hands out runs as others end: it is done when its search says so, not when
+  // the runs seen so far are final. Best-so-far is logged each time it changes.
+  let search: SweepSearchView | null = null;
+  let bestShown = '';
+  const fromSweep = (sweep: SweepDetail): void => {
+    for (const row of sweep.runs) fromRow(sweep, row);
+    search = sweep.search;
+    if (!search) return;
+    const best = bestLabel(search);
+    if (best !== bestShown && search.best) log(best);
+    bestShown = best;
   };
 
-  if (found.kind === 'sweep') log(`sweep ${id}: ${found.sweep.total} experiments`);
+  const refresh = async (): Promise<void> => {
+    if (found.kind === 'experiment') fromExperiment(await client.getExperiment(id));
+    else fromSweep(await client.getSweep(id));
+  };
+
+  if (found.kind === 'sweep') log(`sweep ${id}: ${found.sweep.search ? `${found.sweep.search.spec.method} search of up to ${found.sweep.search.spec.budget.maxTrials} trials` : `${found.sweep.total} experiments`}`);
   if (found.kind === 'experiment') fromExperiment(found.experiment);
-  else for (const row of found.sweep.runs) fromRow(found.sweep, row);
+  else fromSweep(found.sweep);
 
   try {
     while (!options.signal?.aborted) {
@@ -241,7 +254,7 @@ export async function watch(client: ApiClient, id: string, options: WatchOptions
         if (!wanted && s.stream) s.stream.abort();
       }
       render(true);
-      if ([...states.values()].every((s) => isFinal(s.status))) break;
+      if ([...states.values()].every((s) => isFinal(s.status)) && (search as SweepSearchView | null)?.state !== 'running') break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, pollMs);
         function done(): void {
@@ -276,7 +289,8 @@ export async function watch(client: ApiClient, id: string, options: WatchOptions
         .join(', ')}`,
     );
   }
-  return { kind: found.kind, total, counts, allSucceeded: total > 0 && counts.succeeded === total };
+  // Runs stopped by the search's early stopping ended as planned.
+  return { kind: found.kind, total, counts, allSucceeded: total > 0 && counts.succeeded + counts.stopped === total };
 }
 
 export function registerWatchCommand(program: Command): void {
