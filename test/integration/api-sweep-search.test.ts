@@ -97,4 +97,22 @@ describe('API searched sweeps', () => {
     expect(after.counts).toMatchObject({ stopped: 1, cancelled: 1, queued: 0 });
     expect((await request(ctx.server).post('/api/sweeps/00000000-0000-4000-8000-000000000000/cancel')).status).toBe(404);
   });
+
+  it('compare ranks the trials and shows stopped runs as stopped', async () => {
+    const res = await request(ctx.server).post('/api/sweeps').send({ ...body(), budget: { maxTrials: 2, maxConcurrent: 4 } });
+    const id = res.body.id as string;
+    const cells = await ctx.prisma.experiment.findMany({ where: { sweepId: id }, include: { trial: true } });
+    for (const c of cells) {
+      const stopped = c.trial!.index === 0 && c.seed === 1;
+      await ctx.prisma.experiment.update({ where: { id: c.id }, data: stopped ? { status: 'stopped', bestValAcc: 0.1 } : { status: 'succeeded', bestValAcc: c.trial!.index === 1 ? 0.9 : 0.5, bestEpoch: 1 } });
+    }
+    const compare = await request(ctx.server).get(`/api/sweeps/${id}/compare?groupBy=trial`);
+    expect(compare.status).toBe(200);
+    expect(compare.body.groups.map((g: { value: number; rank: number; n: number }) => [g.value, g.rank, g.n])).toEqual([
+      [1, 1, 2],
+      [0, 2, 1],
+    ]);
+    const trial0 = compare.body.groups[1] as { runs: { status: string }[] };
+    expect(trial0.runs.map((r) => r.status).sort()).toEqual(['stopped', 'succeeded']);
+  });
 });

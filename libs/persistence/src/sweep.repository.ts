@@ -96,7 +96,11 @@ const GROUP_COLUMNS: Readonly<Record<ExperimentConfigField, string>> = {
   seed: '"seed"',
 };
 
-function groupColumn(field: ExperimentConfigField): Prisma.Sql {
+/** What a comparison can group by: a config field, or `trial` (the runs of one trial of a searched sweep). */
+export type CompareGroupField = ExperimentConfigField | 'trial';
+
+function groupColumn(field: CompareGroupField): Prisma.Sql {
+  if (field === 'trial') return Prisma.sql`(SELECT t."index" FROM "SweepTrial" t WHERE t."id" = e."trialId")`;
   if (!Object.hasOwn(GROUP_COLUMNS, field)) throw new Error(`not a groupable experiment field: ${String(field)}`);
   return Prisma.raw(`e.${GROUP_COLUMNS[field]}`);
 }
@@ -142,7 +146,7 @@ export const sweepQueries = {
   },
 
   /** The runs of a comparison with their group value and epoch time (from the curve columns). */
-  compareRuns(id: string, field: ExperimentConfigField): Prisma.Sql {
+  compareRuns(id: string, field: CompareGroupField): Prisma.Sql {
     return Prisma.sql`
       SELECT e."id", e."seed", e."status"::text AS "status", e."gridValues", e."bestValAcc", e."bestEpoch", ${groupColumn(field)} AS "groupValue",
              coalesce(cardinality(e."curveEpochs"), 0) AS "storedEpochs", e."epochSecondsSum"
@@ -158,7 +162,7 @@ export const sweepQueries = {
    * planner estimate (10 rows per run) keeps the plan's cost far below jit_above_cost: JIT
    * compilation would take longer than the query.
    */
-  compareCurves(id: string, field: ExperimentConfigField): Prisma.Sql {
+  compareCurves(id: string, field: CompareGroupField): Prisma.Sql {
     return Prisma.sql`
       SELECT ${groupColumn(field)} AS "groupValue", u."epoch", count(*)::int AS "n",
              avg(e."curveValAcc"[u.i]) AS "valAccMean", stddev_samp(e."curveValAcc"[u.i]) AS "valAccStd",
@@ -250,7 +254,7 @@ export class SweepRepository {
    * are independent and run in parallel on separate pool connections. null when the sweep is unknown
    * (a sweep has at least one run, so only an empty answer needs that check).
    */
-  async compare(id: string, field: ExperimentConfigField): Promise<SweepComparison | null> {
+  async compare(id: string, field: CompareGroupField): Promise<SweepComparison | null> {
     const [runRows, curveRows] = await Promise.all([
       this.prisma.$queryRaw<CompareRunRow[]>(sweepQueries.compareRuns(id, field)),
       this.prisma.$queryRaw<CompareCurveRow[]>(sweepQueries.compareCurves(id, field)),

@@ -3,8 +3,8 @@
 // mean epoch time and mean/std learning curves. Only succeeded runs enter the statistics, so a
 // half-finished sweep compares what is done.
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { EXPERIMENT_CONFIG_FIELDS, type ExperimentConfigField } from '@fleet/queue';
-import { SweepRepository, groupKey, type CompareEpochStats, type CompareRun } from '@fleet/persistence';
+import { EXPERIMENT_CONFIG_FIELDS } from '@fleet/queue';
+import { SweepRepository, groupKey, type CompareEpochStats, type CompareGroupField, type CompareRun } from '@fleet/persistence';
 import { FieldValidationException } from '../common/field-errors.js';
 import type { CompareDto, CompareGroupDto, CompareRunDto, CurveDto } from './dto/sweep.response.js';
 import { mean, sampleStd, welchTTest } from './statistics.js';
@@ -53,10 +53,10 @@ export class CompareService {
   constructor(private readonly sweeps: SweepRepository) {}
 
   async compare(sweepId: string, groupBy = 'strategy'): Promise<CompareDto> {
-    if (!(EXPERIMENT_CONFIG_FIELDS as readonly string[]).includes(groupBy)) {
-      throw FieldValidationException.of('groupBy', `groupBy must be one of: ${EXPERIMENT_CONFIG_FIELDS.join(', ')}`);
+    if (groupBy !== 'trial' && !(EXPERIMENT_CONFIG_FIELDS as readonly string[]).includes(groupBy)) {
+      throw FieldValidationException.of('groupBy', `groupBy must be trial or one of: ${EXPERIMENT_CONFIG_FIELDS.join(', ')}`);
     }
-    const field = groupBy as ExperimentConfigField;
+    const field = groupBy as CompareGroupField;
     const comparison = await this.sweeps.compare(sweepId, field);
     if (!comparison) throw new NotFoundException(`sweep ${sweepId} not found`);
 

@@ -41,7 +41,7 @@ export class SweepController {
 
   @Get(':id/compare')
   @ApiOperation({ summary: "Ranked comparison of groups (mean/std of best val acc over seeds, Welch's t-test vs the best group, curves)" })
-  @ApiQuery({ name: 'groupBy', required: false, description: 'Any experiment config field; default strategy' })
+  @ApiQuery({ name: 'groupBy', required: false, description: 'Any experiment config field, or trial (ranks the trials of a searched sweep); default strategy' })
   @ApiOkResponse({ type: CompareDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async compare(@Param('id', UuidParam) id: string, @Query('groupBy') groupBy?: string): Promise<CompareDto> {
