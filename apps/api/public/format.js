@@ -71,8 +71,8 @@ export function gridLabel(grid, skip = ['strategy']) {
     .join(' ');
 }
 
-export const STATUS_ORDER = ['succeeded', 'running', 'queued', 'failed', 'cancelled'];
-const STATUS_VAR = { queued: '--queued', running: '--run', succeeded: '--ok', failed: '--bad', cancelled: '--warn' };
+export const STATUS_ORDER = ['succeeded', 'running', 'queued', 'stopped', 'failed', 'cancelled'];
+const STATUS_VAR = { queued: '--queued', running: '--run', succeeded: '--ok', stopped: '--queued', failed: '--bad', cancelled: '--warn' };
 
 export function countBar(counts, total) {
   const t = total || Object.values(counts ?? {}).reduce((a, b) => a + b, 0) || 1;

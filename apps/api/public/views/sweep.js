@@ -4,15 +4,18 @@
 import { api, followEvents } from '../api.js';
 import { lineChart, meanWithBand, runLine, setDatasets, setMinEpochs } from '../charts.js';
 import { ago, colorFor, countBar, countsText, duration, esc, gridLabel, pct, progressBar, progressLabel, pValue, runFraction, short, statusPill, strategyChip } from '../format.js';
+import { rungLines, searchPanel, searchPanelHtml, stopLabel } from './sweep-search.js';
 
 const MAX_RUN_CURVES = 60;
 const MAX_STREAMS = 8;
-const FINAL = ['succeeded', 'failed', 'cancelled'];
+const FINAL = ['succeeded', 'failed', 'cancelled', 'stopped'];
 
 export async function render(root, [id], signal) {
   const sweep = await api(`/api/sweeps/${encodeURIComponent(id)}`, { signal });
   const varying = Object.entries(sweep.grid ?? {}).filter(([, v]) => Array.isArray(v) && v.length > 1).map(([k]) => k);
-  const groupKeys = varying.length ? varying : ['strategy'];
+  // A searched sweep ranks its trials first, then groups by any categorical parameter.
+  const searched = sweep.search ? ['trial', ...Object.entries(sweep.search.spec.parameters).filter(([, d]) => Array.isArray(d.values)).map(([k]) => k)] : [];
+  const groupKeys = searched.length ? searched : varying.length ? varying : ['strategy'];
   let groupBy = groupKeys.includes('strategy') ? 'strategy' : groupKeys[0];
 
   root.innerHTML = `
@@ -26,6 +29,7 @@ export async function render(root, [id], signal) {
       </div>
     </div>
     <div id="countbar" style="margin-bottom:1.25rem"></div>
+    ${sweep.search ? searchPanelHtml(sweep.search) : ''}
     <section class="panel"><h2>Ranking</h2><div class="table-wrap" id="ranking"></div><div id="note"></div></section>
     <div class="grid2" style="margin-bottom:1.25rem">
       <section class="panel"><div class="chart-head"><h2>Validation accuracy</h2><span class="legend-note">mean per group, band = ± std over runs</span></div><div class="chart-box"><canvas id="c-valacc" data-testid="chart-valacc"></canvas></div></section>
@@ -45,6 +49,7 @@ export async function render(root, [id], signal) {
     lossChart.destroy();
   });
 
+  const updateSearch = sweep.search ? searchPanel(root, signal) : null;
   const showRuns = root.querySelector('#show-runs');
   showRuns.checked = sweep.total <= 24;
   const details = new Map(); // run id -> detail (epochs), refreshed while not final
@@ -58,14 +63,16 @@ export async function render(root, [id], signal) {
     root.querySelector('#counts').textContent = countsText(s.counts);
     root.querySelector('#countbar').innerHTML = countBar(s.counts, s.total);
     root.querySelector('#retry').hidden = !(s.counts.failed + s.counts.cancelled > 0);
+    const stops = new Map((s.search?.trials ?? []).flatMap((t) => t.cells.filter((c) => c.stopReason).map((c) => [c.id, c.stopReason])));
     root.querySelector('#runs').innerHTML = `<table><thead><tr><th>Run</th><th>Strategy</th><th>Grid</th><th>Status</th><th style="min-width:200px">Progress</th><th class="num">Best val acc</th><th class="num">Final</th><th class="num">Time</th></tr></thead><tbody>${s.runs
       .map((r) => {
         const p = progress.get(r.id);
         const total = epochsOf(r);
-        return `<tr class="clickable" data-href="/experiments/${esc(r.id)}" data-testid="run-row" data-run="${esc(r.id)}">
+        const stop = stops.get(r.id);
+        return `<tr class="clickable${r.status === 'stopped' ? ' stopped-row' : ''}" data-href="/experiments/${esc(r.id)}" data-testid="run-row" data-run="${esc(r.id)}"${stop ? ` title="${esc(stopLabel(stop))}"` : ''}>
           <td><a href="/experiments/${esc(r.id)}" data-link class="mono">${esc(short(r.id))}</a></td>
           <td>${strategyChip(r.strategy)}</td><td class="small">${esc(gridLabel(r.gridValues))}</td>
-          <td>${statusPill(r.status)}${r.error ? `<div class="muted small" title="${esc(r.error)}">${esc(r.error.split('\n')[0].slice(0, 60))}</div>` : ''}</td>
+          <td>${statusPill(r.status)}${r.error ? `<div class="muted small" title="${esc(r.error)}">${esc(r.error.split('\n')[0].slice(0, 60))}</div>` : ''}${stop ? `<div class="muted small">${esc(stopLabel(stop))}</div>` : ''}</td>
           <td>${progressBar(runFraction(r.epochsDone, total, p, r.status), progressLabel(r.epochsDone, total, p, r.status), colorFor(r.strategy))}</td>
           <td class="num">${pct(r.bestValAcc)}${r.bestEpoch ? ` <span class="muted small">ep ${r.bestEpoch}</span>` : ''}</td>
           <td class="num">${pct(r.finalValAcc)}</td><td class="num">${duration(r.seconds)}</td></tr>`;
@@ -123,6 +130,8 @@ export async function render(root, [id], signal) {
       acc.push(...meanWithBand(String(g.value), color, cv.epochs, cv.valAccMean, cv.valAccStd, { min: 0, max: 1 }));
       loss.push(...meanWithBand(String(g.value), color, cv.epochs, cv.trainLossMean, cv.trainLossStd, { min: 0 }));
     }
+    // ASHA's rungs: where runs were judged (and the greyed stopped ones end).
+    acc.push(...rungLines(state.sweep.search, 0, 1));
     setDatasets(accChart, acc);
     setDatasets(lossChart, loss);
   };
@@ -188,6 +197,7 @@ export async function render(root, [id], signal) {
     renderRuns();
     renderRanking();
     renderCharts();
+    if (updateSearch && s.search) updateSearch(s.search);
     syncStreams();
   };
 
@@ -212,7 +222,7 @@ export async function render(root, [id], signal) {
   // Poll quickly while something is still going on, slowly once everything is final.
   const tick = async () => {
     if (signal.aborted) return;
-    const busy = state.sweep.counts.queued + state.sweep.counts.running > 0;
+    const busy = state.sweep.counts.queued + state.sweep.counts.running > 0 || state.sweep.search?.state === 'running';
     try {
       await refresh();
     } catch {
