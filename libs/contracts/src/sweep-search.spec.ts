@@ -33,6 +33,7 @@ describe('parseSweepSearch', () => {
     expect(spec?.metric).toEqual({ name: 'valLoss', goal: 'minimize' });
     const grid = parseSweepSearch({ base: {}, method: 'grid', parameters: { lr: { values: [0.1, 0.01, 0.001] }, strategy: { values: ['a', 'b'] } } }, FIELDS).spec;
     expect(grid?.budget.maxTrials).toBe(6);
+    expect(fields({ base: {}, method: 'grid', parameters: { lr: { values: [0.1, 0.01] } }, budget: { maxTrials: 3 } })).toEqual(['budget.maxTrials']);
   });
 
   it('names every bad field', () => {

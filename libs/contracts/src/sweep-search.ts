@@ -282,9 +282,12 @@ export function parseSweepSearch(raw: Record<string, unknown>, fieldNames: reado
       if (b['maxConcurrent'] !== undefined) budget.maxConcurrent = checkInt(errors, 'budget.maxConcurrent', b['maxConcurrent'], 1, SEARCH_LIMITS.maxConcurrent) ?? budget.maxConcurrent;
     }
   }
-  if (method === 'grid' && (!isRecord(b) || b['maxTrials'] === undefined)) {
-    budget.maxTrials = Object.values(parameters).reduce((n, d) => n * (isCategorical(d) ? d.values.length : 1), 1);
-    if (budget.maxTrials > SEARCH_LIMITS.maxTrials) errors.push({ field: 'parameters', reason: `the grid has ${budget.maxTrials} trials, more than ${SEARCH_LIMITS.maxTrials}` });
+  if (method === 'grid') {
+    const cells = Object.values(parameters).reduce((n, d) => n * (isCategorical(d) ? d.values.length : 1), 1);
+    if (!isRecord(b) || b['maxTrials'] === undefined) {
+      budget.maxTrials = cells;
+      if (cells > SEARCH_LIMITS.maxTrials) errors.push({ field: 'parameters', reason: `the grid has ${cells} trials, more than ${SEARCH_LIMITS.maxTrials}` });
+    } else if (budget.maxTrials > cells) errors.push({ field: 'budget.maxTrials', reason: `budget.maxTrials must be at most the grid's ${cells} cells` });
   }
 
   let searchSeed: number = SEARCH_DEFAULTS.searchSeed;

@@ -57,17 +57,20 @@ export function checkSearchCells(base: Record<string, unknown>, spec: SweepSearc
   const typical: TrialParams = {};
   for (const [name, d] of Object.entries(spec.parameters)) typical[name] = probes(d)[0]!;
   const errors = new Map<string, FieldError>();
-  const add = (e: FieldError, params: TrialParams) => {
+  // A problem of a searched field names it with the value; one of a base field that only some
+  // parameter value causes (weights for strategy=freeze) says which.
+  const add = (e: FieldError, params: TrialParams, varied?: string) => {
     const top = e.field.split('.')[0] ?? e.field;
     const searched = Object.hasOwn(spec.parameters, top);
     const field = searched ? `parameters.${e.field}` : `base.${e.field}`;
-    if (!errors.has(field)) errors.set(field, { field, reason: searched ? `${e.reason} (at ${top}=${String(params[top])})` : e.reason });
+    const context = searched ? ` (at ${top}=${String(params[top])})` : varied ? ` (with ${varied}=${String(params[varied])})` : '';
+    if (!errors.has(field)) errors.set(field, { field, reason: `${e.reason}${context}` });
   };
   for (const seed of spec.seeds) cellConfig(base, typical, seed).errors.forEach((e) => add(e, typical));
   for (const [name, d] of Object.entries(spec.parameters)) {
     for (const value of probes(d)) {
       const params = { ...typical, [name]: value };
-      cellConfig(base, params, spec.seeds[0]!).errors.forEach((e) => add(e, params));
+      cellConfig(base, params, spec.seeds[0]!).errors.forEach((e) => add(e, params, name));
     }
   }
   return [...errors.values()];
