@@ -218,7 +218,7 @@ describe('API compare and sweep detail vs a reference computed from the rows', (
     const res = await request(ctx.server).get(`/api/sweeps/${sweepId}`);
     expect(res.status).toBe(200);
     const rows = await ctx.prisma.experiment.findMany({ where: { sweepId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
-    const counts: Record<string, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    const counts: Record<string, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, stopped: 0 };
     for (const r of rows) counts[r.status]! += 1;
     expect(res.body.counts).toEqual(counts);
     expect(res.body.total).toBe(rows.length);
