@@ -11,10 +11,11 @@ describe('epoch longer than the lock duration', () => {
   let events: QueueEvents;
   const stalled: string[] = [];
   beforeAll(async () => {
-    // More images than the other suites: an epoch must outlast the 2 s lock.
+    // More and larger images than the other suites: an epoch must outlast the 2 s lock even on the
+    // native CPU path (48 images at 224 px: ~4-5 s on one core of a 2026 Xeon).
     fleet = await startE2eFleet({
       workers: 1,
-      dataset: { trainPerClass: 12, valPerClass: 2 },
+      dataset: { size: 64, trainPerClass: 24, valPerClass: 2 },
       worker: { env: { WORKER_LOCK_DURATION_MS: String(LOCK_MS), WORKER_STALLED_INTERVAL_MS: '500' } },
     });
     events = new QueueEvents(QueueName.Train, { connection: { url: fleet.harness.redisUrl }, prefix: fleet.harness.queuePrefix });
@@ -28,7 +29,7 @@ describe('epoch longer than the lock duration', () => {
 
   it('never stalls and runs the job once', async () => {
     const { api, prisma } = fleet;
-    const id = await createExperiment(api, tinyExperiment({ epochs: 2 }));
+    const id = await createExperiment(api, tinyExperiment({ epochs: 2, imageSize: 224 }));
     const done = await waitForStatus(prisma, id, ['succeeded'], 180_000);
 
     const epochs = await prisma.epochMetric.findMany({ where: { experimentId: id } });

@@ -1,5 +1,5 @@
 // initBackend with webgpu in the chain, on a machine whose only adapter is software (lavapipe in
-// CI): 'auto' passes it over for wasm, naming webgpu forces it and records the adapter. With CI=true
+// CI): 'auto' passes it over for the CPU path, naming webgpu forces it and records the adapter. With CI=true
 // a missing adapter fails; elsewhere the suite is skipped with the reason.
 import { currentBackend, initBackend } from './init-backend.js';
 import { tf } from './tf.js';
@@ -17,9 +17,10 @@ if (!probe && !inCi) console.warn(`webgpu chain tests skipped: ${reasons.join(';
     await tf.setBackend('cpu');
   });
 
-  it("'auto' takes webgpu only on a hardware adapter, else falls through to wasm", async () => {
+  it("'auto' takes webgpu only on a hardware adapter, else falls through to the CPU path", async () => {
     const picked = await initBackend('auto');
-    expect(picked.name).toBe(probe!.adapter.software ? 'wasm' : 'webgpu');
+    const cpuPath = process.env.FLEET_NATIVE === '0' ? 'wasm' : 'wasm+onednn';
+    expect(picked.name).toBe(probe!.adapter.software ? cpuPath : 'webgpu');
   });
 
   it("'webgpu' forces it, even on a software adapter, and records the adapter description", async () => {
