@@ -9,6 +9,7 @@
 import { readdirSync } from 'node:fs';
 import type { BackendInfo } from '../contracts.js';
 import { tf } from './tf.js';
+import { useWebgpuTrainingKernels } from './webgpu-kernels/register-webgpu-kernels.js';
 import { checkWebgpuStepFits, type TrainingStepSize } from './webgpu-limits.js';
 
 /** Options of {@link tryInitWebgpu} and {@link loadWebgpuBackend}. */
@@ -237,6 +238,8 @@ export async function loadWebgpuBackend(options: WebgpuInitOptions = {}): Promis
   }
   if (!(await tf.setBackend('webgpu'))) throw new Error(`the webgpu backend failed to start on ${describeAdapter(summary)}`);
   await tf.ready();
+  // Our convolution kernels replace tfjs's (webgpu-kernels/); FLEET_WEBGPU_KERNELS=stock keeps tfjs's, to compare.
+  useWebgpuTrainingKernels(process.env.FLEET_WEBGPU_KERNELS !== 'stock');
   const backend = tf.backend() as unknown as WebgpuTfBackend;
   // Dawn reports invalid dispatches only through this event (and stderr); the kernel is skipped and
   // its output left as zeros, so every such error must fail the run (see assertNoWebgpuErrors).
