@@ -3,9 +3,12 @@
 // filter-gradient (the three kernels a finetune step runs per conv), times how often a step runs
 // it, against a whole finetune step measured in the same run. Explains bench:train's gap to
 // PyTorch per kernel kind, e.g. on webgpu. Run: npm run bench:train-ops -- --backend webgpu
+// On webgpu every shape and the whole step run twice in the same process: tfjs's stock kernels, then
+// the engine's (backend/webgpu-kernels), with TFLOP/s per kernel and the speed-up.
 import { parseArgs } from 'node:util';
 import { initBackend, type BackendPreference } from '../libs/training/src/backend/init-backend.js';
 import { tf } from '../libs/training/src/backend/tf.js';
+import { useWebgpuTrainingKernels } from '../libs/training/src/backend/webgpu-kernels/register-webgpu-kernels.js';
 import { deterministicStateDict } from '../libs/training/src/model/deterministic-state-dict.js';
 import { modelFromStateDict } from '../libs/training/src/model/state-dict-mapping.js';
 import { Sgd } from '../libs/training/src/optim/sgd.js';
@@ -69,31 +72,37 @@ async function timeMs(f: () => tf.Tensor): Promise<number> {
   return times[times.length >> 1]!;
 }
 
-async function main(): Promise<void> {
-  const backend = await initBackend(args.backend as BackendPreference, (l) => console.log(l));
-  console.log(`ResNet18 training ops at ${size} px, batch ${batch}, backend ${backend.name}; median of ${reps}, ms`);
-  console.log(`${'conv'.padEnd(26)}${'x'.padStart(3)}${'forward'.padStart(10)}${'grad in'.padStart(10)}${'grad w'.padStart(10)}${'GFLOP'.padStart(8)}${'fwd TFLOP/s'.padStart(13)}`);
-  const totals = { forward: 0, gradIn: 0, gradW: 0 };
-  for (const c of resnet18Convs(size)) {
-    const pad = (c.k - 1) >> 1;
-    const padding: tf.backend_util.ExplicitPadding = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
-    const outSide = Math.floor((c.inSide + 2 * pad - c.k) / c.stride) + 1;
-    const x = tf.randomNormal([batch, c.inSide, c.inSide, c.inCh]) as tf.Tensor4D;
-    const w = tf.randomNormal([c.k, c.k, c.inCh, c.outCh]) as tf.Tensor4D;
-    const dy = tf.randomNormal([batch, outSide, outSide, c.outCh]) as tf.Tensor4D;
-    const attrs = { strides: c.stride, pad: padding, dataFormat: 'NHWC', dimRoundingMode: undefined };
-    const forward = await timeMs(() => tf.conv2d(x, w, c.stride, padding));
-    // conv1's input gradient is never needed (the images are not trained), as in PyTorch.
-    const gradIn = c.name.startsWith('conv1') ? 0 : await timeMs(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
-    const gradW = await timeMs(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
-    tf.dispose([x, w, dy]);
-    const gflop = (2 * batch * outSide * outSide * c.k * c.k * c.inCh * c.outCh) / 1e9;
-    totals.forward += c.count * forward;
-    totals.gradIn += c.count * gradIn;
-    totals.gradW += c.count * gradW;
-    console.log(`${c.name.padEnd(26)}${String(c.count).padStart(3)}${forward.toFixed(2).padStart(10)}${gradIn.toFixed(2).padStart(10)}${gradW.toFixed(2).padStart(10)}${gflop.toFixed(2).padStart(8)}${(gflop / forward).toFixed(2).padStart(13)}`);
-  }
+interface OpTimes {
+  forward: number;
+  gradIn: number;
+  gradW: number;
+}
 
+/** The three kernels of one conv shape, median ms each. */
+async function timeConv(c: ConvShape): Promise<OpTimes> {
+  const pad = (c.k - 1) >> 1;
+  const padding: tf.backend_util.ExplicitPadding = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+  const outSide = Math.floor((c.inSide + 2 * pad - c.k) / c.stride) + 1;
+  const x = tf.randomNormal([batch, c.inSide, c.inSide, c.inCh]) as tf.Tensor4D;
+  const w = tf.randomNormal([c.k, c.k, c.inCh, c.outCh]) as tf.Tensor4D;
+  const dy = tf.randomNormal([batch, outSide, outSide, c.outCh]) as tf.Tensor4D;
+  const attrs = { strides: c.stride, pad: padding, dataFormat: 'NHWC', dimRoundingMode: undefined };
+  const forward = await timeMs(() => tf.conv2d(x, w, c.stride, padding));
+  // conv1's input gradient is never needed (the images are not trained), as in PyTorch.
+  const gradIn = c.name.startsWith('conv1') ? 0 : await timeMs(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+  const gradW = await timeMs(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+  tf.dispose([x, w, dy]);
+  return { forward, gradIn, gradW };
+}
+
+function gflopOf(c: ConvShape): number {
+  const pad = (c.k - 1) >> 1;
+  const outSide = Math.floor((c.inSide + 2 * pad - c.k) / c.stride) + 1;
+  return (2 * batch * outSide * outSide * c.k * c.k * c.inCh * c.outCh) / 1e9;
+}
+
+/** Median ms of a whole finetune step (2 classes) with the kernels currently registered. */
+async function timeStep(): Promise<number> {
   const model = modelFromStateDict(deterministicStateDict(), 'deterministic');
   model.replaceHead(2, new Rng(0));
   const opt = new Sgd(planFor({ strategy: 'finetune', lr: 0.001, lrFactor: 0.1 }).groups(model), { momentum: 0.9 });
@@ -107,12 +116,59 @@ async function main(): Promise<void> {
     steps.push(performance.now() - t);
   }
   steps.sort((a, b) => a - b);
-  const step = steps[steps.length >> 1]!;
-  const convs = totals.forward + totals.gradIn + totals.gradW;
-  console.log(`\nper finetune step: conv forward ${totals.forward.toFixed(1)} + input grads ${totals.gradIn.toFixed(1)} + filter grads ${totals.gradW.toFixed(1)} = ${convs.toFixed(1)} ms of a ${step.toFixed(1)} ms step (${((100 * convs) / step).toFixed(0)}%; the rest: BatchNorm, ReLU, pooling, loss, SGD, dispatch)`);
   tf.dispose([images, labels]);
   opt.dispose();
   model.dispose();
+  return steps[steps.length >> 1]!;
+}
+
+const fmt = (v: number, width: number, digits = 2) => v.toFixed(digits).padStart(width);
+
+async function main(): Promise<void> {
+  const backend = await initBackend(args.backend as BackendPreference, (l) => console.log(l));
+  // webgpu: tfjs's stock kernels vs ours in the same run; elsewhere the registered kernels only.
+  const variants: { name: string; select?: () => void }[] =
+    backend.name === 'webgpu'
+      ? [
+          { name: 'stock', select: () => useWebgpuTrainingKernels(false) },
+          { name: 'ours', select: () => useWebgpuTrainingKernels(true) },
+        ]
+      : [{ name: backend.name }];
+  console.log(`ResNet18 training ops at ${size} px, batch ${batch}, backend ${backend.name}; median of ${reps}, ms (TFLOP/s)`);
+  console.log(`${'conv'.padEnd(26)}${'x'.padStart(3)}${'kernels'.padStart(8)}${'forward'.padStart(18)}${'grad in'.padStart(18)}${'grad w'.padStart(18)}${'GFLOP'.padStart(8)}`);
+  const totals = new Map(variants.map((v) => [v.name, { forward: 0, gradIn: 0, gradW: 0 }]));
+  const cell = (ms: number, gflop: number) => (ms === 0 ? '-'.padStart(18) : `${fmt(ms, 9)} (${fmt(gflop / ms, 5)})`);
+  for (const c of resnet18Convs(size)) {
+    const gflop = gflopOf(c);
+    const times: OpTimes[] = [];
+    for (const v of variants) {
+      v.select?.();
+      const t = await timeConv(c);
+      times.push(t);
+      const total = totals.get(v.name)!;
+      total.forward += c.count * t.forward;
+      total.gradIn += c.count * t.gradIn;
+      total.gradW += c.count * t.gradW;
+      const first = times.length === 1;
+      console.log(`${(first ? c.name : '').padEnd(26)}${(first ? String(c.count) : '').padStart(3)}${v.name.padStart(8)}${cell(t.forward, gflop)}${cell(t.gradIn, gflop)}${cell(t.gradW, gflop)}${first ? fmt(gflop, 8) : ''}`);
+    }
+    if (times.length === 2) {
+      const [a, b] = times as [OpTimes, OpTimes];
+      const up = (x: number, y: number) => (y === 0 ? '-'.padStart(18) : `${fmt(x / y, 16, 1)}x`);
+      console.log(`${''.padEnd(29)}${'speed-up'.padStart(8)}${up(a.forward, b.forward)}${up(a.gradIn, b.gradIn)}${up(a.gradW, b.gradW)}`);
+    }
+  }
+  console.log('');
+  for (const v of variants) {
+    v.select?.();
+    const t = totals.get(v.name)!;
+    const step = await timeStep();
+    const convs = t.forward + t.gradIn + t.gradW;
+    console.log(
+      `per finetune step (${v.name}): conv forward ${t.forward.toFixed(1)} + input grads ${t.gradIn.toFixed(1)} + filter grads ${t.gradW.toFixed(1)} = ${convs.toFixed(1)} ms ` +
+        `of a ${step.toFixed(1)} ms step (${((100 * convs) / step).toFixed(0)}%; the rest: BatchNorm, ReLU, pooling, loss, SGD, dispatch)`,
+    );
+  }
 }
 
 main().catch((err: unknown) => {

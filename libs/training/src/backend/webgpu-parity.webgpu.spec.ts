@@ -4,6 +4,7 @@
 import { evalLogitsParity, readEvalFixture, readTrainFixture, trainStepsParity } from '../model/parity-fixture.js';
 import { tf } from './tf.js';
 import { assertNoWebgpuErrors, tryInitWebgpu } from './webgpu-backend.js';
+import { takeWebgpuKernelUse } from './webgpu-kernels/register-webgpu-kernels.js';
 import { resnet18LargestTensor } from './webgpu-limits.js';
 
 // lavapipe runs a 64 px / batch 4 step in ~3 s on an idle machine but ~60 s on a loaded 2-core one.
@@ -21,11 +22,17 @@ if (!webgpu && !inCi) console.warn(`webgpu parity tests skipped: ${reasons.join(
 
   afterEach(() => assertNoWebgpuErrors());
 
+  // The parity must hold with the engine's convolution kernels, not tfjs's: none may fall back.
+  beforeEach(() => takeWebgpuKernelUse());
+
   it('eval logits match torch within 1e-4', async () => {
     const f = readEvalFixture();
     const { count, maxAbsDiff } = await evalLogitsParity(f);
     expect(count).toBe(f.logits.length);
     expect(maxAbsDiff).toBeLessThan(1e-4);
+    const use = takeWebgpuKernelUse();
+    expect(use.ours.Conv2D + use.ours.FusedConv2D).toBeGreaterThan(0);
+    expect(Object.values(use.stock).reduce((a, b) => a + b)).toBe(0);
   }, LAVAPIPE_TIMEOUT_MS);
 
   it('two train-mode SGD-momentum steps match torch within 1e-4, allocating nothing larger than the size guard predicts', async () => {
@@ -47,5 +54,9 @@ if (!webgpu && !inCi) console.warn(`webgpu parity tests skipped: ${reasons.join(
     expect(result.losses[0]).toBeCloseTo(f.losses[0]!, 4);
     expect(result.losses[1]).toBeCloseTo(f.losses[1]!, 4);
     expect(result.mismatches).toEqual([]);
+    const use = takeWebgpuKernelUse();
+    expect(use.ours.Conv2DBackpropFilter).toBeGreaterThan(0);
+    expect(use.ours.Conv2DBackpropInput).toBeGreaterThan(0);
+    expect(Object.values(use.stock).reduce((a, b) => a + b)).toBe(0);
   }, LAVAPIPE_TIMEOUT_MS);
 });
