@@ -9,7 +9,7 @@
 // The 3-channel stem gets its own tiling: a k tile of one filter row (kw*Ci = 21 for 7x7x3), so the
 // 147-long reduction has no ragged last tile and each staged row is contiguous in x.
 import { tf } from '../tf.js';
-import { gemmProgram, splitKSumProgram, TILE_M, TILE_N, type GemmSpec } from './implicit-gemm.js';
+import { gemmProgram, splitKSumProgram, TILE_N, tileRows, type GemmSpec } from './implicit-gemm.js';
 import type { WebgpuBackendInternals } from './webgpu-program.js';
 
 type Info = tf.TensorInfo;
@@ -52,7 +52,7 @@ const IM2COL = `
 
 /** Whether the x dimension of the dispatch fits the adapter (tfjs would reshape it and break our tile indexing). */
 function fits(backend: WebgpuBackendInternals, rows: number): boolean {
-  return Math.ceil(rows / TILE_M) <= backend.device.limits.maxComputeWorkgroupsPerDimension;
+  return Math.ceil(rows / tileRows(rows)) <= backend.device.limits.maxComputeWorkgroupsPerDimension;
 }
 
 export interface ConvEpilogue {
@@ -95,7 +95,7 @@ export function conv2dForward(backend: WebgpuBackendInternals, x: Info, filter: 
 /** How many partial sums the filter gradient's reduction is split into. */
 export function filterGradSplits(info: ConvInfo, scratchLimit: number): number {
   const rows = info.filterHeight * info.filterWidth * info.inChannels;
-  const tiles = Math.ceil(rows / TILE_M) * Math.ceil(info.outChannels / TILE_N);
+  const tiles = Math.ceil(rows / tileRows(rows)) * Math.ceil(info.outChannels / TILE_N);
   const reduction = info.batchSize * info.outHeight * info.outWidth;
   const wanted = Math.ceil(TARGET_WORKGROUPS / tiles);
   const byLength = Math.max(1, Math.floor(reduction / MIN_SPLIT_LENGTH));

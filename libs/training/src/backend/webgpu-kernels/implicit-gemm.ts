@@ -3,7 +3,8 @@
 // from the convolution's tensors (loadA/loadB, padding as zeros) and write C (storeC). The skeleton
 // owns the speed: 64x64 output tiles per 256-invocation workgroup, A and B staged in workgroup
 // memory TK columns of k at a time (loads ordered so neighbouring invocations read neighbouring
-// addresses), 4x4 outputs per invocation kept in registers (a vec4 FMA per A value).
+// addresses), 4x4 outputs per invocation kept in registers (a vec4 FMA per A value). A GEMM of at
+// most 16 rows uses a 16x64 tile (1x4 outputs per invocation) instead of wasting 3/4 of the work.
 //
 // workgroup_id.z selects a sub-problem with its own M and k range: split-K partial sums for the
 // filter gradient, stride phases for the input gradient. Control flow around the barriers must be
@@ -12,6 +13,8 @@
 import { flatLayout, type WebgpuProgram } from './webgpu-program.js';
 
 export const TILE_M = 64;
+/** The short tile for GEMMs of few rows (layer4 at batch 1): a 64-row tile would be mostly padding. */
+export const SHORT_TILE_M = 16;
 export const TILE_N = 64;
 const THREADS = 256;
 
@@ -55,12 +58,20 @@ function stageLoop(tile: 'As' | 'Bs', rows: number, fast: 'k' | 'other', tk: num
     }`;
 }
 
+/** The row tile for a GEMM whose sub-problems have at most `maxM` rows. */
+export function tileRows(maxM: number): number {
+  return maxM <= SHORT_TILE_M ? SHORT_TILE_M : TILE_M;
+}
+
 export function gemmProgram(spec: GemmSpec): WebgpuProgram {
   const tk = spec.tileK;
-  const dispatch: [number, number, number] = [Math.ceil(spec.maxM / TILE_M), Math.ceil(spec.n / TILE_N), spec.zCount];
+  const tm = tileRows(spec.maxM);
+  const rowsPerThread = tm / 16;
+  const fmas = Array.from({ length: rowsPerThread }, (_, i) => `acc[${i}] = fma(vec4<f32>(As[a + ${16 * i}]), b, acc[${i}]);`).join('\n        ');
+  const dispatch: [number, number, number] = [Math.ceil(spec.maxM / tm), Math.ceil(spec.n / TILE_N), spec.zCount];
   return {
     outputShape: spec.outputShape,
-    shaderKey: `fleetGemm_${tk}_${spec.aFast}${spec.bFast}_${spec.key}`,
+    shaderKey: `fleetGemm_${tm}_${tk}_${spec.aFast}${spec.bFast}_${spec.key}`,
     dispatchLayout: flatLayout(spec.outputShape),
     dispatch,
     variableNames: spec.variableNames,
@@ -68,7 +79,7 @@ export function gemmProgram(spec: GemmSpec): WebgpuProgram {
     getUserCode: () => `
   ${spec.wgsl}
 
-  var<workgroup> As: array<f32, ${TILE_M * tk}>;
+  var<workgroup> As: array<f32, ${tm * tk}>;
   var<workgroup> Bs: array<f32, ${TILE_N * tk}>;
   var<workgroup> origin: vec3<i32>;
 
@@ -77,7 +88,7 @@ export function gemmProgram(spec: GemmSpec): WebgpuProgram {
     if (localIndex == 0u) { origin = vec3<i32>(workgroupId); }
     let o = workgroupUniformLoad(&origin);
     let z = o.z;
-    let m0 = o.x * ${TILE_M};
+    let m0 = o.x * ${tm};
     let n0 = o.y * ${TILE_N};
     let M = sizeM(z);
     if (m0 >= M) { return; }
@@ -86,23 +97,20 @@ export function gemmProgram(spec: GemmSpec): WebgpuProgram {
     let li = i32(localIndex);
     let tx = li % 16;
     let ty = li / 16;
-    var acc: array<vec4<f32>, 4>;
+    var acc: array<vec4<f32>, ${rowsPerThread}>;
     for (var k0 = kb; k0 < ke; k0 += ${tk}) {
-      ${stageLoop('As', TILE_M, spec.aFast === 'k' ? 'k' : 'other', tk, 'loadA(z, m0 + rr, k)', 'm0 + rr < M && k < ke')}
+      ${stageLoop('As', tm, spec.aFast === 'k' ? 'k' : 'other', tk, 'loadA(z, m0 + rr, k)', 'm0 + rr < M && k < ke')}
       ${stageLoop('Bs', TILE_N, spec.bFast === 'k' ? 'k' : 'other', tk, 'loadB(z, k, n0 + rr)', `n0 + rr < ${spec.n} && k < ke`)}
       workgroupBarrier();
       for (var kk = 0; kk < ${tk}; kk++) {
-        let a = kk * ${TILE_M} + ty;
+        let a = kk * ${tm} + ty;
         let bi = kk * ${TILE_N} + tx;
         let b = vec4<f32>(Bs[bi], Bs[bi + 16], Bs[bi + 32], Bs[bi + 48]);
-        acc[0] = fma(vec4<f32>(As[a]), b, acc[0]);
-        acc[1] = fma(vec4<f32>(As[a + 16]), b, acc[1]);
-        acc[2] = fma(vec4<f32>(As[a + 32]), b, acc[2]);
-        acc[3] = fma(vec4<f32>(As[a + 48]), b, acc[3]);
+        ${fmas}
       }
       workgroupBarrier();
     }
-    for (var i = 0; i < 4; i++) {
+    for (var i = 0; i < ${rowsPerThread}; i++) {
       let m = m0 + ty + 16 * i;
       if (m < M) {
         let row = acc[i];
