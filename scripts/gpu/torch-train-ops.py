@@ -1,15 +1,17 @@
-# PyTorch's side of bench/train-ops.ts: torchvision ResNet18's convolution shapes (224 px, batch 16)
+# PyTorch's side of bench/train-ops.ts: torchvision ResNet18's convolution shapes (224 px, batch 16;
+# FLEET_IMAGE_SIZE / FLEET_BATCH / FLEET_TORCH_DEVICE override)
 # timed forward, input-gradient and filter-gradient on CUDA (default settings: cuDNN, TF32 allowed
 # for convolutions), and a whole finetune step; median of 5 after a warm-up, milliseconds.
-import time, torch, torchvision
+import os, time, torch, torchvision
 from torch.nn.grad import conv2d_input, conv2d_weight
 
-dev = torch.device('cuda')
-B, S = 16, 224
+dev = torch.device(os.environ.get('FLEET_TORCH_DEVICE', 'cuda'))
+sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+B, S = int(os.environ.get('FLEET_BATCH', 16)), int(os.environ.get('FLEET_IMAGE_SIZE', 224))
 def t(f, reps=5):
-    f(); torch.cuda.synchronize(); times = []
+    f(); sync(); times = []
     for _ in range(reps):
-        s = time.perf_counter(); f(); torch.cuda.synchronize(); times.append((time.perf_counter() - s) * 1e3)
+        s = time.perf_counter(); f(); sync(); times.append((time.perf_counter() - s) * 1e3)
     return sorted(times)[reps // 2]
 convs = [('conv1 7x7/2', S, 3, 64, 7, 2, 1), ('layer1 3x3 64', S // 4, 64, 64, 3, 1, 4), ('layer2 3x3/2 64->128', S // 4, 64, 128, 3, 2, 1),
          ('layer2 3x3 128', S // 8, 128, 128, 3, 1, 3), ('layer2 1x1/2 downsample', S // 4, 64, 128, 1, 2, 1), ('layer3 3x3/2 128->256', S // 8, 128, 256, 3, 2, 1),

@@ -5,9 +5,12 @@
 // The arithmetic is tfjs's own, bit for bit: float32 values summed in order per channel (a
 // Float32Array accumulator rounds every partial sum to float32 — exact float32 addition, as
 // double-then-float rounding is innocuous for + and x), so results equal tf.moments / tf.sum on
-// wasm and the PyTorch parity fixtures still hold to the same digits. Other backends use tf's ops.
+// wasm and the PyTorch parity fixtures still hold to the same digits. On webgpu: our in-place
+// channel reductions (backend/webgpu-kernels/channel-sums.ts), not tfjs's transpose-then-reduce.
+// Other backends use tf's ops.
 import { tf } from '../backend/tf.js';
 import type { WasmHeapBackend } from '../backend/wasm-kernels.js';
+import { webgpuChannelGradSums, webgpuChannelMoments } from '../backend/webgpu-kernels/channel-sums.js';
 
 function wasmHeap(): WasmHeapBackend | undefined {
   return tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmHeapBackend) : undefined;
@@ -17,6 +20,7 @@ const { fround } = Math;
 
 /** Mean and biased variance per channel, as tf.moments(x, [0, 1, 2]) computes them. */
 export function channelMoments(x: tf.Tensor4D): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  if (tf.getBackend() === 'webgpu') return webgpuChannelMoments(x);
   const heap = wasmHeap();
   if (!heap) return tf.moments(x, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
   const channels = x.shape[3];
@@ -40,6 +44,7 @@ export function channelMoments(x: tf.Tensor4D): { mean: tf.Tensor1D; variance: t
 
 /** Per channel: sum(dy) and sum(dy * xc), as tf.sum(dy, [0,1,2]) and tf.sum(tf.mul(dy, xc), [0,1,2]). */
 export function channelGradSums(dy: tf.Tensor4D, xc: tf.Tensor4D): { dySum: tf.Tensor1D; dyXcSum: tf.Tensor1D } {
+  if (tf.getBackend() === 'webgpu') return webgpuChannelGradSums(dy, xc);
   const heap = wasmHeap();
   if (!heap) return tf.tidy(() => ({ dySum: tf.sum(dy, [0, 1, 2]) as tf.Tensor1D, dyXcSum: tf.sum(tf.mul(dy, xc), [0, 1, 2]) as tf.Tensor1D }));
   const channels = dy.shape[3];
