@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   console.log(`ResNet18 training ops at ${size} px, batch ${batch}, backend ${backend.name}; median of ${reps}, ms (GFLOP/s)`);
   console.log(`${'conv'.padEnd(26)}${'x'.padStart(3)}${'kernels'.padStart(8)}${'forward'.padStart(18)}${'grad in'.padStart(18)}${'grad w'.padStart(18)}${'GFLOP'.padStart(8)}`);
   const totals = new Map(variants.map((v) => [v.name, { forward: 0, gradIn: 0, gradW: 0 }]));
-  const cell = (ms: number, gflop: number) => (ms === 0 ? '-'.padStart(18) : `${fmt(ms, 9)} (${fmt((1000 * gflop) / ms, 6, 0)})`);
+  const cell = (ms: number, gflop: number) => (ms === 0 ? '-'.padStart(18) : `${fmt(ms, 9)} (${fmt((1000 * gflop) / ms, 6, 1)})`);
   for (const c of resnet18Convs(size)) {
     const gflop = gflopOf(c);
     const times: OpTimes[] = [];

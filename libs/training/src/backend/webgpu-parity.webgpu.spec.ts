@@ -57,6 +57,7 @@ if (!webgpu && !inCi) console.warn(`webgpu parity tests skipped: ${reasons.join(
     const use = takeWebgpuKernelUse();
     expect(use.ours.Conv2DBackpropFilter).toBeGreaterThan(0);
     expect(use.ours.Conv2DBackpropInput).toBeGreaterThan(0);
+    expect(use.ours.MaxPoolGrad).toBeGreaterThan(0);
     expect(Object.values(use.stock).reduce((a, b) => a + b)).toBe(0);
   }, LAVAPIPE_TIMEOUT_MS);
 });

@@ -1,10 +1,12 @@
 // Registers the engine's training kernels over tfjs-backend-webgpu's stock ones (as wasm-kernels.ts
 // does for wasm): Conv2D, FusedConv2D (bias + ReLU, the eval path), Conv2DBackpropInput and
-// Conv2DBackpropFilter as implicit GEMMs (conv2d-gemm.ts). A call our kernels do not cover (NCHW,
+// Conv2DBackpropFilter as implicit GEMMs (conv2d-gemm.ts), and MaxPoolGrad with PyTorch's routing
+// (max-pool-grad.ts). A call our kernels do not cover (NCHW,
 // dilation, other activations, a dispatch too large) goes to the stock kernel, and is counted, so
 // a test can tell that our kernels really ran. Must only be called once the webgpu backend exists.
 import { tf } from '../tf.js';
 import { conv2dFilterGradient, conv2dForward, conv2dInputGradient, type ConvInfo } from './conv2d-gemm.js';
+import { maxPoolGradWebgpu } from './max-pool-grad.js';
 import type { WebgpuBackendInternals } from './webgpu-program.js';
 
 type Info = tf.TensorInfo;
@@ -20,9 +22,10 @@ interface ConvAttrs {
   activation?: string;
   filterShape?: Shape4;
   inputShape?: Shape4;
+  filterSize?: [number, number] | number;
 }
 
-const KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
+const KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPoolGrad'] as const;
 export type WebgpuTrainingKernel = (typeof KERNELS)[number];
 
 /** How often each kernel ran ours vs fell back to stock since the last reset. */
@@ -31,7 +34,7 @@ export interface WebgpuKernelUse {
   stock: Record<WebgpuTrainingKernel, number>;
 }
 
-const zero = (): Record<WebgpuTrainingKernel, number> => ({ Conv2D: 0, FusedConv2D: 0, Conv2DBackpropInput: 0, Conv2DBackpropFilter: 0 });
+const zero = (): Record<WebgpuTrainingKernel, number> => ({ Conv2D: 0, FusedConv2D: 0, Conv2DBackpropInput: 0, Conv2DBackpropFilter: 0, MaxPoolGrad: 0 });
 let use: WebgpuKernelUse = { ours: zero(), stock: zero() };
 const stockKernels = new Map<WebgpuTrainingKernel, tf.KernelConfig>();
 
@@ -69,6 +72,10 @@ const OURS: Record<WebgpuTrainingKernel, Ours> = {
   Conv2DBackpropFilter(backend, { x, dy }, attrs) {
     const info = convInfo(x!.shape as Shape4, attrs.filterShape!, attrs);
     return info && conv2dFilterGradient(backend, x!, dy!, info);
+  },
+  MaxPoolGrad(backend, { dy, input }, attrs) {
+    const info = tf.backend_util.computePool2DInfo(input!.shape as Shape4, attrs.filterSize!, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    return maxPoolGradWebgpu(backend, dy!, input!, info);
   },
 };
 
