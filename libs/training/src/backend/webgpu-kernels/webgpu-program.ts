@@ -13,11 +13,19 @@ export interface WebgpuProgram {
   dispatch: [number, number, number];
   variableNames: string[];
   workgroupSize: [number, number, number];
+  /** extra uniform fields, e.g. 'lr : f32, ', filled from runWebGPUProgram's uniform values in order */
+  uniforms?: string;
   getUserCode(): string;
 }
 
+/** A value for a field of {@link WebgpuProgram.uniforms}. */
+export interface ProgramUniform {
+  type: 'float32' | 'int32';
+  data: number[];
+}
+
 export interface WebgpuBackendInternals extends tf.KernelBackend {
-  runWebGPUProgram(program: WebgpuProgram, inputs: tf.TensorInfo[], outputDtype: 'float32'): tf.TensorInfo;
+  runWebGPUProgram(program: WebgpuProgram, inputs: tf.TensorInfo[], outputDtype: 'float32', uniforms?: ProgramUniform[]): tf.TensorInfo;
   device: { limits: { maxComputeWorkgroupsPerDimension: number } };
 }
 
