@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { initBackend, type BackendPreference } from '../libs/training/src/backend/init-backend.js';
 import { tf } from '../libs/training/src/backend/tf.js';
 import { useWebgpuTrainingKernels } from '../libs/training/src/backend/webgpu-kernels/register-webgpu-kernels.js';
+import { profileDispatch, type DispatchProfile } from './support/webgpu-dispatch-profile.js';
 import { deterministicStateDict } from '../libs/training/src/model/deterministic-state-dict.js';
 import { modelFromStateDict } from '../libs/training/src/model/state-dict-mapping.js';
 import { Sgd } from '../libs/training/src/optim/sgd.js';
@@ -101,8 +102,11 @@ function gflopOf(c: ConvShape): number {
   return (2 * batch * outSide * outSide * c.k * c.k * c.inCh * c.outCh) / 1e9;
 }
 
-/** Median ms of a whole finetune step (2 classes) with the kernels currently registered. */
-async function timeStep(): Promise<number> {
+/**
+ * Median ms of a whole finetune step (2 classes) with the kernels currently registered, and on
+ * webgpu the dispatch profile of one more step.
+ */
+async function timeStep(webgpu: boolean): Promise<{ ms: number; profile?: DispatchProfile }> {
   const model = modelFromStateDict(deterministicStateDict(), 'deterministic');
   model.replaceHead(2, new Rng(0));
   const opt = new Sgd(planFor({ strategy: 'finetune', lr: 0.001, lrFactor: 0.1 }).groups(model), { momentum: 0.9 });
@@ -116,10 +120,11 @@ async function timeStep(): Promise<number> {
     steps.push(performance.now() - t);
   }
   steps.sort((a, b) => a - b);
+  const profile = webgpu ? await profileDispatch(() => trainStep(model, opt, images, labels)) : undefined;
   tf.dispose([images, labels]);
   opt.dispose();
   model.dispose();
-  return steps[steps.length >> 1]!;
+  return { ms: steps[steps.length >> 1]!, profile };
 }
 
 const fmt = (v: number, width: number, digits = 2) => v.toFixed(digits).padStart(width);
@@ -162,12 +167,18 @@ async function main(): Promise<void> {
   for (const v of variants) {
     v.select?.();
     const t = totals.get(v.name)!;
-    const step = await timeStep();
+    const { ms: step, profile } = await timeStep(backend.name === 'webgpu');
     const convs = t.forward + t.gradIn + t.gradW;
     console.log(
       `per finetune step (${v.name}): conv forward ${t.forward.toFixed(1)} + input grads ${t.gradIn.toFixed(1)} + filter grads ${t.gradW.toFixed(1)} = ${convs.toFixed(1)} ms ` +
         `of a ${step.toFixed(1)} ms step (${((100 * convs) / step).toFixed(0)}%; the rest: BatchNorm, ReLU, pooling, loss, SGD, dispatch)`,
     );
+    if (profile) {
+      console.log(
+        `  CPU side of one step (${v.name}): ${profile.dispatches} dispatches, ${profile.submits} submits, ` +
+          `${profile.recordMs.toFixed(1)} ms of JS recording them (${((1000 * profile.recordMs) / profile.dispatches).toFixed(0)} us each) in a ${profile.wallMs.toFixed(1)} ms step`,
+      );
+    }
   }
 }
 

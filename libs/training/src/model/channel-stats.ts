@@ -11,6 +11,7 @@
 import { tf } from '../backend/tf.js';
 import type { WasmHeapBackend } from '../backend/wasm-kernels.js';
 import { webgpuChannelGradSums, webgpuChannelMoments } from '../backend/webgpu-kernels/channel-sums.js';
+import { webgpuTrainingKernelsActive } from '../backend/webgpu-kernels/register-webgpu-kernels.js';
 
 function wasmHeap(): WasmHeapBackend | undefined {
   return tf.getBackend() === 'wasm' ? (tf.backend() as unknown as WasmHeapBackend) : undefined;
@@ -20,7 +21,7 @@ const { fround } = Math;
 
 /** Mean and biased variance per channel, as tf.moments(x, [0, 1, 2]) computes them. */
 export function channelMoments(x: tf.Tensor4D): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  if (tf.getBackend() === 'webgpu') return webgpuChannelMoments(x);
+  if (webgpuTrainingKernelsActive()) return webgpuChannelMoments(x);
   const heap = wasmHeap();
   if (!heap) return tf.moments(x, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
   const channels = x.shape[3];
@@ -44,7 +45,7 @@ export function channelMoments(x: tf.Tensor4D): { mean: tf.Tensor1D; variance: t
 
 /** Per channel: sum(dy) and sum(dy * xc), as tf.sum(dy, [0,1,2]) and tf.sum(tf.mul(dy, xc), [0,1,2]). */
 export function channelGradSums(dy: tf.Tensor4D, xc: tf.Tensor4D): { dySum: tf.Tensor1D; dyXcSum: tf.Tensor1D } {
-  if (tf.getBackend() === 'webgpu') return webgpuChannelGradSums(dy, xc);
+  if (webgpuTrainingKernelsActive()) return webgpuChannelGradSums(dy, xc);
   const heap = wasmHeap();
   if (!heap) return tf.tidy(() => ({ dySum: tf.sum(dy, [0, 1, 2]) as tf.Tensor1D, dyXcSum: tf.sum(tf.mul(dy, xc), [0, 1, 2]) as tf.Tensor1D }));
   const channels = dy.shape[3];

@@ -4,6 +4,7 @@
 // is two dispatches of ours (backend/webgpu-kernels/sgd-update.ts) instead of four or five ops.
 import { onednnActive, SGD_MOMENTUM } from '../backend/onednn-kernels.js';
 import { tf } from '../backend/tf.js';
+import { webgpuTrainingKernelsActive } from '../backend/webgpu-kernels/register-webgpu-kernels.js';
 import { webgpuSgdStep } from '../backend/webgpu-kernels/sgd-update.js';
 
 export interface ParamGroup {
@@ -48,7 +49,7 @@ export class Sgd {
         }
         tf.tidy(() => {
           const prev = this.buffers.get(p.name);
-          const fused = tf.getBackend() === 'webgpu' ? webgpuSgdStep(p, g, prev, { lr: group.lr, momentum: this.momentum, weightDecay: this.weightDecay }) : undefined;
+          const fused = webgpuTrainingKernelsActive() ? webgpuSgdStep(p, g, prev, { lr: group.lr, momentum: this.momentum, weightDecay: this.weightDecay }) : undefined;
           if (fused) {
             if (fused.velocity) {
               this.buffers.set(p.name, tf.keep(fused.velocity));

@@ -4,6 +4,7 @@
 import { channelGradSums, channelMoments } from '../../model/channel-stats.js';
 import { tf } from '../tf.js';
 import { assertNoWebgpuErrors, tryInitWebgpu } from '../webgpu-backend.js';
+import { webgpuTrainingKernelsActive } from './register-webgpu-kernels.js';
 
 const reasons: string[] = [];
 const webgpu = await tryInitWebgpu({ allowSoftware: true }, (line) => reasons.push(line));
@@ -39,6 +40,11 @@ async function stats(backend: 'cpu' | 'webgpu', shape: [number, number, number, 
     if (!webgpu) throw new Error(`CI=true but no WebGPU adapter: ${reasons.join('; ')}; run scripts/ci/install-lavapipe.sh and set VK_ICD_FILENAMES`);
   });
   afterEach(() => assertNoWebgpuErrors());
+
+  it('runs with our kernels switched on (else the comparison below would test tfjs against itself)', async () => {
+    await tf.setBackend('webgpu');
+    expect(webgpuTrainingKernelsActive()).toBe(true);
+  });
 
   it.each(SHAPES)('[%i, %i, %i, %i]', async (...shape) => {
     const want = await stats('cpu', shape);

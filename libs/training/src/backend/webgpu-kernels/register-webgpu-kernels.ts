@@ -37,6 +37,15 @@ export interface WebgpuKernelUse {
 const zero = (): Record<WebgpuTrainingKernel, number> => ({ Conv2D: 0, FusedConv2D: 0, Conv2DBackpropInput: 0, Conv2DBackpropFilter: 0, MaxPoolGrad: 0 });
 let use: WebgpuKernelUse = { ours: zero(), stock: zero() };
 const stockKernels = new Map<WebgpuTrainingKernel, tf.KernelConfig>();
+let oursActive = false;
+
+/**
+ * Whether our webgpu kernels are in place and webgpu is the current backend: BatchNorm's channel
+ * sums and the SGD update (called directly, not through the kernel registry) follow this switch.
+ */
+export function webgpuTrainingKernelsActive(): boolean {
+  return oursActive && tf.getBackend() === 'webgpu';
+}
 
 /** The counts since the last call, then resets them. */
 export function takeWebgpuKernelUse(): WebgpuKernelUse {
@@ -93,9 +102,11 @@ function kernelFor(name: WebgpuTrainingKernel, stock: tf.KernelConfig): tf.Kerne
 
 /**
  * Puts our kernels (`ours` true, the default) or tfjs's stock ones (false: for bench:train-ops'
- * comparison) in place on the webgpu backend. Idempotent.
+ * comparison) in place on the webgpu backend, including the direct-call ones (see
+ * webgpuTrainingKernelsActive). Idempotent.
  */
 export function useWebgpuTrainingKernels(ours = true): void {
+  oursActive = ours;
   for (const name of KERNELS) {
     if (!stockKernels.has(name)) {
       const stock = tf.getKernel(name, 'webgpu');

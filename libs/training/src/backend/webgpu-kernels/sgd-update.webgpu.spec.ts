@@ -5,6 +5,7 @@
 import { Sgd, type SgdOptions } from '../../optim/sgd.js';
 import { tf } from '../tf.js';
 import { assertNoWebgpuErrors, tryInitWebgpu } from '../webgpu-backend.js';
+import { webgpuTrainingKernelsActive } from './register-webgpu-kernels.js';
 import { webgpuSgdStep } from './sgd-update.js';
 
 const reasons: string[] = [];
@@ -37,6 +38,11 @@ async function threeSteps(backend: 'cpu' | 'webgpu', options: SgdOptions): Promi
     await tf.setBackend('webgpu');
   });
   afterEach(() => assertNoWebgpuErrors());
+
+  it('runs with our kernels switched on (else the comparison below would test tfjs against itself)', async () => {
+    await tf.setBackend('webgpu');
+    expect(webgpuTrainingKernelsActive()).toBe(true);
+  });
 
   it('takes the fused path on webgpu', () => {
     const p = tf.tensor1d([1, 2, 3]);
