@@ -5,6 +5,8 @@
 // ~1 GB of wasm heap at 224px/batch 16.
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, onednnActive } from '../backend/onednn-kernels.js';
 import { tf } from '../backend/tf.js';
+import { webgpuBatchNormApply, webgpuBatchNormGrad } from '../backend/webgpu-kernels/batch-norm-train.js';
+import { webgpuTrainingKernelsActive } from '../backend/webgpu-kernels/register-webgpu-kernels.js';
 import { channelGradSums, channelMoments } from './channel-stats.js';
 
 export const BN_EPS = 1e-5;
@@ -103,25 +105,31 @@ function composedBatchNormTrain(x: tf.Tensor4D, bn: BatchNormState, updateStats:
     const beta = betaIn as tf.Tensor1D;
     const saveFn = save as tf.GradSaveFunc;
     const { mean, variance } = channelMoments(xt);
-    const invStd = tf.rsqrt(tf.add(variance, BN_EPS));
+    const invStd = tf.rsqrt(tf.add(variance, BN_EPS)) as tf.Tensor1D;
     if (updateStats) updateRunningStats(bn, mean, variance, count);
     // On wasm: one fused pass over the activations (its FusedBatchNorm kernel) instead of a mul
     // and an add. Elsewhere the explicit form, which normalises with the same invStd the hand-written
     // gradient uses: webgpu's batchNorm kernel computes its own inverse square root, and that
-    // mismatch moved a 2-step loss by 1.4e-4 against PyTorch (parity bound 1e-4).
+    // mismatch moved a 2-step loss by 1.4e-4 against PyTorch (parity bound 1e-4). On webgpu with our
+    // kernels: the explicit form as one pass (backend/webgpu-kernels/batch-norm-train.ts).
+    const onWebgpu = webgpuTrainingKernelsActive();
+    const fusedValue = onWebgpu ? webgpuBatchNormApply(xt, mean, invStd, gamma, beta) : undefined;
     const value =
-      tf.getBackend() === 'wasm'
+      fusedValue ??
+      (tf.getBackend() === 'wasm'
         ? (tf.batchNorm(xt, mean, variance, beta, gamma, BN_EPS) as tf.Tensor4D)
         : tf.tidy(() => {
             const scale = tf.mul(gamma, invStd);
             const shift = tf.sub(beta, tf.mul(mean, scale));
             return tf.add(tf.mul(xt, scale), shift) as tf.Tensor4D;
-          });
+          }));
     saveFn([xt, mean, invStd, gamma]);
     return {
       value,
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
         const [xs, meanS, invStdS, gammaS] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        const fused = onWebgpu ? webgpuBatchNormGrad(dy, xs, meanS, invStdS, gammaS) : undefined;
+        if (fused) return [fused.dx, fused.dgamma, fused.dbeta];
         return tf.tidy(() => {
           const xc = tf.sub(xs, meanS);
           const { dySum: dbeta, dyXcSum } = channelGradSums(dy, xc as tf.Tensor4D);
