@@ -5,7 +5,7 @@
 // ~1 GB of wasm heap at 224px/batch 16.
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, onednnActive } from '../backend/onednn-kernels.js';
 import { tf } from '../backend/tf.js';
-import { webgpuBatchNormApply, webgpuBatchNormGrad } from '../backend/webgpu-kernels/batch-norm-train.js';
+import { webgpuBatchNormApply, webgpuBatchNormGrad, webgpuRunningStat } from '../backend/webgpu-kernels/batch-norm-train.js';
 import { webgpuTrainingKernelsActive } from '../backend/webgpu-kernels/register-webgpu-kernels.js';
 import { channelGradSums, channelMoments } from './channel-stats.js';
 
@@ -65,9 +65,16 @@ export function batchNormTrain(x: tf.Tensor4D, bn: BatchNormState, options: Batc
 /** Folds a batch's statistics into the running ones, PyTorch's way (unbiased variance). */
 function updateRunningStats(bn: BatchNormState, mean: tf.Tensor1D, variance: tf.Tensor1D, count: number): void {
   const momentum = bn.momentum ?? BN_MOMENTUM;
+  const unbiased = (momentum * count) / (count - 1);
   tf.tidy(() => {
+    if (webgpuTrainingKernelsActive()) {
+      // one dispatch per statistic instead of three (backend/webgpu-kernels/batch-norm-train.ts)
+      bn.runningMean.assign(webgpuRunningStat(bn.runningMean, mean, 1 - momentum, momentum));
+      bn.runningVar.assign(webgpuRunningStat(bn.runningVar, variance, 1 - momentum, unbiased));
+      return;
+    }
     bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, 1 - momentum), tf.mul(mean, momentum)));
-    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - momentum), tf.mul(variance, (momentum * count) / (count - 1))));
+    bn.runningVar.assign(tf.add(tf.mul(bn.runningVar, 1 - momentum), tf.mul(variance, unbiased)));
   });
   bn.numBatchesTracked += 1;
 }
@@ -106,13 +113,13 @@ function composedBatchNormTrain(x: tf.Tensor4D, bn: BatchNormState, updateStats:
     const saveFn = save as tf.GradSaveFunc;
     const { mean, variance } = channelMoments(xt);
     const invStd = tf.rsqrt(tf.add(variance, BN_EPS)) as tf.Tensor1D;
+    const onWebgpu = webgpuTrainingKernelsActive();
     if (updateStats) updateRunningStats(bn, mean, variance, count);
     // On wasm: one fused pass over the activations (its FusedBatchNorm kernel) instead of a mul
     // and an add. Elsewhere the explicit form, which normalises with the same invStd the hand-written
     // gradient uses: webgpu's batchNorm kernel computes its own inverse square root, and that
     // mismatch moved a 2-step loss by 1.4e-4 against PyTorch (parity bound 1e-4). On webgpu with our
     // kernels: the explicit form as one pass (backend/webgpu-kernels/batch-norm-train.ts).
-    const onWebgpu = webgpuTrainingKernelsActive();
     const fusedValue = onWebgpu ? webgpuBatchNormApply(xt, mean, invStd, gamma, beta) : undefined;
     const value =
       fusedValue ??

@@ -58,6 +58,13 @@ export function webgpuBatchNormApply(x: tf.Tensor4D, mean: tf.Tensor1D, invStd: 
   return tensor(b.runWebGPUProgram(program, [x, mean, invStd, gamma, beta], 'float32'));
 }
 
+/** running * keep + batch * take, per channel, in one dispatch (the running-statistics update). */
+export function webgpuRunningStat(running: tf.Tensor1D, batch: tf.Tensor1D, keep: number, take: number): tf.Tensor1D {
+  const f32 = (v: number) => Math.fround(v).toPrecision(9);
+  const program = channelwise(`running_${f32(keep)}_${f32(take)}`, running.shape, ['runIn', 'batchIn'], `runIn[i] * ${f32(keep)} + batchIn[i] * ${f32(take)}`);
+  return tensor(backend().runWebGPUProgram(program, [running, batch], 'float32'));
+}
+
 export interface BatchNormGrads {
   dx: tf.Tensor4D;
   dgamma: tf.Tensor1D;

@@ -1,5 +1,6 @@
-// Train-mode BatchNorm on webgpu (one-pass forward, channel sums + one-pass backward) against the
-// same batchNormTrain on the cpu backend: output, dx, dgamma and dbeta on shapes with channel counts
+// Train-mode BatchNorm on webgpu (one-pass forward, channel sums + one-pass backward, one-dispatch
+// running statistics) against the same batchNormTrain on the cpu backend: output, dx, dgamma, dbeta
+// and the running statistics on shapes with channel counts
 // below and past 64 and odd spatial sizes. lavapipe in CI; skipped without an adapter unless CI=true.
 import { batchNormTrain, type BatchNormState } from '../../model/batch-norm.js';
 import { tf } from '../tf.js';
@@ -34,10 +35,10 @@ async function forwardBackward(backend: 'cpu' | 'webgpu', shape: [number, number
   };
   const x = tf.tensor4d(values(size, 3, 2), shape);
   const upstream = tf.tensor4d(values(size, 4), shape);
-  const y = batchNormTrain(x, bn, false);
-  const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(batchNormTrain(x, bn, false), upstream)) as tf.Scalar, [bn.weight, bn.bias]);
-  const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(v as tf.Tensor4D, bn, false), upstream)))(x);
-  const out = (await Promise.all([y, dx, grads[bn.weight.name]!, grads[bn.bias.name]!].map((t) => t.data()))) as Float32Array[];
+  const y = batchNormTrain(x, bn); // updates the running statistics once
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(batchNormTrain(x, bn, { updateStats: false }), upstream)) as tf.Scalar, [bn.weight, bn.bias]);
+  const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(v as tf.Tensor4D, bn, { updateStats: false }), upstream)))(x);
+  const out = (await Promise.all([y, dx, grads[bn.weight.name]!, grads[bn.bias.name]!, bn.runningMean, bn.runningVar].map((t) => t.data()))) as Float32Array[];
   tf.dispose([x, upstream, y, dx, value, ...Object.values(grads), bn.weight, bn.bias, bn.runningMean, bn.runningVar]);
   return out;
 }
@@ -53,10 +54,10 @@ async function forwardBackward(backend: 'cpu' | 'webgpu', shape: [number, number
     expect(webgpuTrainingKernelsActive()).toBe(true);
   });
 
-  it.each(SHAPES)('[%i, %i, %i, %i]: output, dx, dgamma, dbeta', async (...shape) => {
+  it.each(SHAPES)('[%i, %i, %i, %i]: output, dx, dgamma, dbeta, running statistics', async (...shape) => {
     const want = await forwardBackward('cpu', shape);
     const got = await forwardBackward('webgpu', shape);
-    ['y', 'dx', 'dgamma', 'dbeta'].forEach((name, k) => {
+    ['y', 'dx', 'dgamma', 'dbeta', 'runningMean', 'runningVar'].forEach((name, k) => {
       const [g, w] = [got[k]!, want[k]!];
       const scale = Math.max(1, ...Array.from(w, Math.abs));
       const err = Math.max(...Array.from(g, (v, i) => Math.abs(v - w[i]!)));
