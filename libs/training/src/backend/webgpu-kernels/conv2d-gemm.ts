@@ -6,6 +6,8 @@
 //  - input gradient: per stride phase (py, px) a dense GEMM over the dx pixels of that phase and the
 //    filter taps that reach them (the polyphase form of wasm-kernels.ts: no zero-inserted dy, a
 //    quarter of the work of that form at stride 2), all phases in one dispatch.
+// Any of the three whose output tiles are too few to fill the GPU (layer4: 7x7 pixels per image, a
+// 4608-long reduction) splits its reduction the same way (split-K) and sums the parts after.
 // The 3-channel stem gets its own tiling: a k tile of one filter row (kw*Ci = 21 for 7x7x3), so the
 // 147-long reduction has no ragged last tile and each staged row is contiguous in x.
 import { tf } from '../tf.js';
@@ -60,49 +62,83 @@ export interface ConvEpilogue {
   relu: boolean;
 }
 
+/**
+ * How many parts a GEMM's reduction is split into: enough workgroups for a large GPU, parts of at
+ * least MIN_SPLIT_LENGTH, and partial sums that never need a buffer larger than the largest operand
+ * of the step (`scratchLimit` elements), so the size guard's prediction of the largest allocation
+ * (webgpu-limits.ts) stays exact.
+ */
+export function splitCount(tiles: number, reduction: number, outputLength: number, scratchLimit: number): number {
+  const wanted = Math.ceil(TARGET_WORKGROUPS / tiles);
+  const byLength = Math.max(1, Math.floor(reduction / MIN_SPLIT_LENGTH));
+  const byScratch = Math.max(1, Math.floor(scratchLimit / outputLength));
+  return Math.max(1, Math.min(wanted, byLength, byScratch));
+}
+
+/** Parts of `splits` k-tile multiples over `reduction`, and how many are non-empty. */
+function splitLengths(reduction: number, splits: number, tk: number): { perSplit: number; used: number } {
+  // A multiple of the k tile, so only the last split has a ragged end.
+  const perSplit = Math.max(tk, Math.ceil(Math.ceil(reduction / splits) / tk) * tk);
+  return { perSplit, used: Math.max(1, Math.ceil(reduction / perSplit)) };
+}
+
+const sizeOf = (t: Info) => tf.util.sizeFromShape(t.shape);
+
+/** Runs a GEMM whose partial sums are [parts, L], then sums them (with the epilogue) into `outputShape`. */
+function sumParts(backend: WebgpuBackendInternals, parts: Info, used: number, outputShape: number[], epilogue: ConvEpilogue = { relu: false }): Info {
+  try {
+    const length = tf.util.sizeFromShape(outputShape);
+    const program = splitKSumProgram(used, length, outputShape, { bias: epilogue.bias && { channels: outputShape[outputShape.length - 1]! }, relu: epilogue.relu });
+    return backend.runWebGPUProgram(program, epilogue.bias ? [parts, epilogue.bias] : [parts], 'float32');
+  } finally {
+    backend.disposeData(parts.dataId);
+  }
+}
+
 /** y = conv(x, W) (+ bias, ReLU); undefined when the shape is outside what this kernel handles. */
 export function conv2dForward(backend: WebgpuBackendInternals, x: Info, filter: Info, info: ConvInfo, epilogue: ConvEpilogue = { relu: false }): Info | undefined {
   const m = info.batchSize * info.outHeight * info.outWidth;
   if (!fits(backend, m)) return undefined;
   const k = info.filterHeight * info.filterWidth * info.inChannels;
-  const bias = epilogue.bias ? ' + bIn[n]' : '';
+  const outputShape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  const length = m * info.outChannels;
+  const tk = tileK(info);
+  const tiles = Math.ceil(m / tileRows(m)) * Math.ceil(info.outChannels / TILE_N);
+  const { perSplit, used } = splitLengths(k, splitCount(tiles, k, length, Math.max(sizeOf(x), sizeOf(filter), length)), tk);
+  // Split: raw partial sums, the epilogue after the sum. Whole: the epilogue in the GEMM's store.
+  const bias = used === 1 && epilogue.bias ? ' + bIn[n]' : '';
+  const relu = used === 1 && epilogue.relu;
   const spec: GemmSpec = {
-    key: `fwd_${geometryKey(info)}_${epilogue.bias ? 'b' : ''}${epilogue.relu ? 'r' : ''}`,
-    variableNames: epilogue.bias ? ['xIn', 'wIn', 'bIn'] : ['xIn', 'wIn'],
-    outputShape: [info.batchSize, info.outHeight, info.outWidth, info.outChannels],
+    key: `fwd_${geometryKey(info)}_${used}_${bias ? 'b' : ''}${relu ? 'r' : ''}`,
+    variableNames: bias ? ['xIn', 'wIn', 'bIn'] : ['xIn', 'wIn'],
+    outputShape: used > 1 ? [used, length] : outputShape,
     wgsl: `${constants(info)}
   ${IM2COL}
   fn sizeM(z: i32) -> i32 { return ${m}; }
-  fn kBegin(z: i32) -> i32 { return 0; }
-  fn kEnd(z: i32) -> i32 { return ${k}; }
+  fn kBegin(z: i32) -> i32 { return z * ${perSplit}; }
+  fn kEnd(z: i32) -> i32 { return min(${k}, (z + 1) * ${perSplit}); }
   fn loadA(z: i32, m: i32, k: i32) -> f32 { return im2col(m, k); }
   fn loadB(z: i32, k: i32, n: i32) -> f32 { return wIn[k * CO + n]; }
   fn storeC(z: i32, m: i32, n: i32, v: f32) {
     let o = v${bias};
-    result[m * CO + n] = ${epilogue.relu ? 'max(o, 0.0)' : 'o'};
+    result[z * ${length} + m * CO + n] = ${relu ? 'max(o, 0.0)' : 'o'};
   }`,
     n: info.outChannels,
     maxM: m,
-    zCount: 1,
-    tileK: tileK(info),
+    zCount: used,
+    tileK: tk,
     aFast: 'k',
     bFast: 'n',
   };
-  const inputs = epilogue.bias ? [x, filter, epilogue.bias] : [x, filter];
-  return backend.runWebGPUProgram(gemmProgram(spec), inputs, 'float32');
+  const out = backend.runWebGPUProgram(gemmProgram(spec), bias ? [x, filter, epilogue.bias!] : [x, filter], 'float32');
+  return used === 1 ? out : sumParts(backend, out, used, outputShape, epilogue);
 }
 
 /** How many partial sums the filter gradient's reduction is split into. */
 export function filterGradSplits(info: ConvInfo, scratchLimit: number): number {
   const rows = info.filterHeight * info.filterWidth * info.inChannels;
   const tiles = Math.ceil(rows / tileRows(rows)) * Math.ceil(info.outChannels / TILE_N);
-  const reduction = info.batchSize * info.outHeight * info.outWidth;
-  const wanted = Math.ceil(TARGET_WORKGROUPS / tiles);
-  const byLength = Math.max(1, Math.floor(reduction / MIN_SPLIT_LENGTH));
-  // The partial sums never need a buffer larger than the largest operand of the step, so the size
-  // guard's prediction of the largest allocation (webgpu-limits.ts) stays exact.
-  const byScratch = Math.max(1, Math.floor(scratchLimit / (rows * info.outChannels)));
-  return Math.max(1, Math.min(wanted, byLength, byScratch));
+  return splitCount(tiles, info.batchSize * info.outHeight * info.outWidth, rows * info.outChannels, scratchLimit);
 }
 
 /** dW[kh, kw, Ci, Co] = sum over n, ho, wo of x patch * dy. */
@@ -112,11 +148,8 @@ export function conv2dFilterGradient(backend: WebgpuBackendInternals, x: Info, d
   const reduction = info.batchSize * info.outHeight * info.outWidth;
   const length = rows * info.outChannels;
   const scratchLimit = Math.max(tf.util.sizeFromShape(x.shape), tf.util.sizeFromShape(dy.shape), length);
-  const splits = filterGradSplits(info, scratchLimit);
   const tk = tileK(info);
-  // A multiple of the k tile, so only the last split has a ragged end.
-  const perSplit = Math.ceil(Math.ceil(reduction / splits) / tk) * tk;
-  const used = Math.ceil(reduction / perSplit);
+  const { perSplit, used } = splitLengths(reduction, filterGradSplits(info, scratchLimit), tk);
   const filterShape = [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels];
   const spec: GemmSpec = {
     key: `dw_${geometryKey(info)}_${used}`,
@@ -138,12 +171,7 @@ export function conv2dFilterGradient(backend: WebgpuBackendInternals, x: Info, d
     bFast: 'n',
   };
   const out = backend.runWebGPUProgram(gemmProgram(spec), [x, dy], 'float32');
-  if (used === 1) return out;
-  try {
-    return backend.runWebGPUProgram(splitKSumProgram(used, length, filterShape), [out], 'float32');
-  } finally {
-    backend.disposeData(out.dataId);
-  }
+  return used === 1 ? out : sumParts(backend, out, used, filterShape);
 }
 
 /** One stride phase along one axis: which dx rows it covers and which filter taps reach them. */
@@ -187,18 +215,32 @@ export function conv2dInputGradient(backend: WebgpuBackendInternals, dy: Info, f
   if (!fits(backend, maxM)) return undefined;
   const tables = (axis: string, phases: AxisPhase[]) =>
     (['first', 'rows', 'taps', 'base'] as const).map((key) => wgslTable(`${key}${axis}`, phases.map((p) => p[key]))).join('\n  ');
+  const outputShape = [info.batchSize, info.inHeight, info.inWidth, info.inChannels];
+  const length = tf.util.sizeFromShape(outputShape);
+  const tm = tileRows(maxM);
+  const tiles = rowsH.reduce((sum, ph) => sum + rowsW.reduce((t, pw) => t + Math.ceil((info.batchSize * ph.rows * pw.rows) / tm), 0), 0) * Math.ceil(info.inChannels / TILE_N);
+  const longest = Math.max(...rowsH.map((p) => p.taps)) * Math.max(...rowsW.map((p) => p.taps)) * info.outChannels;
+  const tk = 16;
+  // Every phase is split into the same number of parts (z = phase * parts + part); each part writes
+  // its whole phase (zeros where its k range is empty), so the sum pass sees every element.
+  const parts = splitLengths(longest, splitCount(tiles, longest, length, Math.max(sizeOf(dy), sizeOf(filter), length)), tk).used;
   const spec: GemmSpec = {
-    key: `dx_${geometryKey(info)}`,
+    key: `dx_${geometryKey(info)}_${parts}`,
     variableNames: ['dyIn', 'wIn'],
-    outputShape: [info.batchSize, info.inHeight, info.inWidth, info.inChannels],
+    outputShape: parts > 1 ? [parts, length] : outputShape,
     wgsl: `${constants(info)}
   ${tables('H', rowsH)}
   ${tables('W', rowsW)}
-  fn sizeM(z: i32) -> i32 { return NB * rowsH(z / SW) * rowsW(z % SW); }
-  fn kBegin(z: i32) -> i32 { return 0; }
-  fn kEnd(z: i32) -> i32 { return tapsH(z / SW) * tapsW(z % SW) * CO; }
+  const PARTS = ${parts};
+  fn phaseA(z: i32) -> i32 { return (z / PARTS) / SW; }
+  fn phaseB(z: i32) -> i32 { return (z / PARTS) % SW; }
+  fn phaseK(z: i32) -> i32 { return tapsH(phaseA(z)) * tapsW(phaseB(z)) * CO; }
+  fn perPart(z: i32) -> i32 { return ((phaseK(z) + PARTS - 1) / PARTS + ${tk - 1}) / ${tk} * ${tk}; }
+  fn sizeM(z: i32) -> i32 { return NB * rowsH(phaseA(z)) * rowsW(phaseB(z)); }
+  fn kBegin(z: i32) -> i32 { return min(phaseK(z), (z % PARTS) * perPart(z)); }
+  fn kEnd(z: i32) -> i32 { return min(phaseK(z), (z % PARTS + 1) * perPart(z)); }
   fn loadA(z: i32, m: i32, k: i32) -> f32 {
-    let a = z / SW; let b = z % SW;
+    let a = phaseA(z); let b = phaseB(z);
     let cells = rowsH(a) * rowsW(b);
     let nb = m / cells; let s = m - nb * cells; let i = s / rowsW(b); let j = s - i * rowsW(b);
     let tw = tapsW(b) * CO;
@@ -208,23 +250,24 @@ export function conv2dInputGradient(backend: WebgpuBackendInternals, dy: Info, f
     return dyIn[((nb * HO + y) * WO + xx) * CO + co];
   }
   fn loadB(z: i32, k: i32, n: i32) -> f32 {
-    let a = z / SW; let b = z % SW;
+    let a = phaseA(z); let b = phaseB(z);
     let tw = tapsW(b) * CO;
     let t = k / tw; let q = k - t * tw; let u = q / CO; let co = q - u * CO;
     return wIn[(((a + SH * t) * KW + b + SW * u) * CI + n) * CO + co];
   }
   fn storeC(z: i32, m: i32, n: i32, v: f32) {
-    let a = z / SW; let b = z % SW;
+    let a = phaseA(z); let b = phaseB(z);
     let cells = rowsH(a) * rowsW(b);
     let nb = m / cells; let s = m - nb * cells; let i = s / rowsW(b); let j = s - i * rowsW(b);
-    result[((nb * H + firstH(a) + SH * i) * W + firstW(b) + SW * j) * CI + n] = v;
+    result[(z % PARTS) * ${length} + ((nb * H + firstH(a) + SH * i) * W + firstW(b) + SW * j) * CI + n] = v;
   }`,
     n: info.inChannels,
     maxM,
-    zCount: sh * sw,
-    tileK: 16,
+    zCount: sh * sw * parts,
+    tileK: tk,
     aFast: 'k',
     bFast: 'k',
   };
-  return backend.runWebGPUProgram(gemmProgram(spec), [dy, filter], 'float32');
+  const out = backend.runWebGPUProgram(gemmProgram(spec), [dy, filter], 'float32');
+  return parts === 1 ? out : sumParts(backend, out, parts, outputShape);
 }

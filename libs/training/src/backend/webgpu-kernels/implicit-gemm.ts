@@ -124,14 +124,24 @@ export function gemmProgram(spec: GemmSpec): WebgpuProgram {
   };
 }
 
-/** Sums `parts` [S, L] over S into [L] (reshaped to `outputShape`): the split-K epilogue. */
-export function splitKSumProgram(parts: number, length: number, outputShape: number[]): WebgpuProgram {
+/** What the split-K sum applies to each summed element: bias[i % channels] and/or ReLU. */
+export interface SumEpilogue {
+  bias?: { channels: number };
+  relu?: boolean;
+}
+
+/**
+ * Sums `parts` [S, L] over S into [L] (reshaped to `outputShape`): the split-K epilogue, with the
+ * forward convolution's bias and ReLU when it has them (input 'biasIn').
+ */
+export function splitKSumProgram(parts: number, length: number, outputShape: number[], epilogue: SumEpilogue = {}): WebgpuProgram {
+  const bias = epilogue.bias ? ` + biasIn[i % ${epilogue.bias.channels}]` : '';
   return {
     outputShape,
-    shaderKey: `fleetSplitKSum_${parts}_${length}`,
+    shaderKey: `fleetSplitKSum_${parts}_${length}_${epilogue.bias?.channels ?? 0}_${epilogue.relu ? 'r' : ''}`,
     dispatchLayout: flatLayout(outputShape),
     dispatch: [Math.ceil(length / THREADS), 1, 1],
-    variableNames: ['parts'],
+    variableNames: epilogue.bias ? ['parts', 'biasIn'] : ['parts'],
     workgroupSize: [THREADS, 1, 1],
     getUserCode: () => `
   fn main(index: i32) {
@@ -140,7 +150,8 @@ export function splitKSumProgram(parts: number, length: number, outputShape: num
     if (i >= ${length}) { return; }
     var s = 0.0;
     for (var p = 0; p < ${parts}; p++) { s += parts[p * ${length} + i]; }
-    result[i] = s;
+    let o = s${bias};
+    result[i] = ${epilogue.relu ? 'max(o, 0.0)' : 'o'};
   }`,
   };
 }
