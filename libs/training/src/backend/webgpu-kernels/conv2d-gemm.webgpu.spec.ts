@@ -1,7 +1,7 @@
 // Our webgpu convolution kernels (forward, fused bias+ReLU, input and filter gradients) against the
 // cpu backend on awkward shapes: batch 1, odd sizes, stride 2, 1x1 and 7x7 filters, channel counts
 // that are not multiples of the 64-wide tiles, the 3-channel stem path, the short 16-row tile, and
-// split-K (filter gradients; forward and input gradients of few output tiles).
+// split-K (filter gradients; input gradients of few output tiles).
 // lavapipe in CI; with CI=true a missing adapter fails, elsewhere the suite is skipped.
 import { tf } from '../tf.js';
 import { assertNoWebgpuErrors, tryInitWebgpu } from '../webgpu-backend.js';
@@ -34,7 +34,7 @@ const CASES: Case[] = [
   { n: 1, h: 10, w: 7, ci: 3, co: 4, k: 3, stride: 2, pad: 0 },
   { n: 1, h: 5, w: 5, ci: 3, co: 2, k: 4, stride: 3, pad: 2 },
   { n: 2, h: 22, w: 21, ci: 4, co: 3, k: 3, stride: 1, pad: 1 }, // long reduction: split-K
-  // 16 output pixels: the short row tile (layer4 at batch 1), and forward and input gradient split-K
+  // 16 output pixels: the short row tile (layer4 at batch 1), and input gradient split-K
   { n: 1, h: 4, w: 4, ci: 64, co: 70, k: 3, stride: 1, pad: 1 },
   { n: 1, h: 7, w: 7, ci: 40, co: 160, k: 3, stride: 2, pad: 1 }, // split-K over the 4 stride phases of dx
 ];

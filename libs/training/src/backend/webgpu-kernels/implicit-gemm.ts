@@ -124,24 +124,14 @@ export function gemmProgram(spec: GemmSpec): WebgpuProgram {
   };
 }
 
-/** What the split-K sum applies to each summed element: bias[i % channels] and/or ReLU. */
-export interface SumEpilogue {
-  bias?: { channels: number };
-  relu?: boolean;
-}
-
-/**
- * Sums `parts` [S, L] over S into [L] (reshaped to `outputShape`): the split-K epilogue, with the
- * forward convolution's bias and ReLU when it has them (input 'biasIn').
- */
-export function splitKSumProgram(parts: number, length: number, outputShape: number[], epilogue: SumEpilogue = {}): WebgpuProgram {
-  const bias = epilogue.bias ? ` + biasIn[i % ${epilogue.bias.channels}]` : '';
+/** Sums `parts` [S, L] over S into [L] (reshaped to `outputShape`): the split-K epilogue. */
+export function splitKSumProgram(parts: number, length: number, outputShape: number[]): WebgpuProgram {
   return {
     outputShape,
-    shaderKey: `fleetSplitKSum_${parts}_${length}_${epilogue.bias?.channels ?? 0}_${epilogue.relu ? 'r' : ''}`,
+    shaderKey: `fleetSplitKSum_${parts}_${length}`,
     dispatchLayout: flatLayout(outputShape),
     dispatch: [Math.ceil(length / THREADS), 1, 1],
-    variableNames: epilogue.bias ? ['parts', 'biasIn'] : ['parts'],
+    variableNames: ['parts'],
     workgroupSize: [THREADS, 1, 1],
     getUserCode: () => `
   fn main(index: i32) {
@@ -150,8 +140,7 @@ export function splitKSumProgram(parts: number, length: number, outputShape: num
     if (i >= ${length}) { return; }
     var s = 0.0;
     for (var p = 0; p < ${parts}; p++) { s += parts[p * ${length} + i]; }
-    let o = s${bias};
-    result[i] = ${epilogue.relu ? 'max(o, 0.0)' : 'o'};
+    result[i] = s;
   }`,
   };
 }
