@@ -136,7 +136,7 @@ export class TrainExperimentProcessor {
         ? { status: 'cancelled' as const }
         : await child.run(
             // resume: an earlier attempt (crashed or stopped worker) may have left a checkpoint.
-            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath: data.config.weights === undefined ? undefined : path.join(config.weightsRoot, data.config.weights), hyper: hyperOf(data), checkpointDir, resume: true },
+            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath: data.config.weights === undefined ? undefined : path.join(config.weightsRoot, data.config.weights), hyper: hyperOf(data), checkpointDir, resume: true, modelDir: checkpointDir },
             {
               onStarted: ({ startEpoch }) => {
                 resumedAfter = startEpoch;

@@ -11,7 +11,8 @@ import { readCheckpoint, writeCheckpoint, type CheckpointTensor } from '../check
 import { loadImageFolder, trainTransform, valTransform, type DecodedImage, type ImageFolderDataset, type LabeledImage } from '../data/index.js';
 import { FEATURE_DIM } from '../model/resnet18-spec.js';
 import { ResNet18 } from '../model/resnet18.js';
-import { modelFromStateDict } from '../model/state-dict-mapping.js';
+import { exportStateDict, modelFromStateDict } from '../model/state-dict-mapping.js';
+import { writeModelFiles, type ModelEpoch } from '../model-files/model-files.js';
 import { Sgd, stepLr } from '../optim/sgd.js';
 import { Rng } from '../rng.js';
 import { loadStateDict } from '../weights/index.js';
@@ -45,6 +46,12 @@ export interface TrainRunOptions {
   checkpointDir?: string;
   /** continue from checkpointDir's checkpoint when there is one. Default false */
   resume?: boolean;
+  /**
+   * keep the run's models here (model-best.pth, model-final.pth, classes.json; see model-files),
+   * written before the epoch's checkpoint and onEpoch, so a stored last epoch implies both files.
+   * Default: none
+   */
+  modelDir?: string;
   /** honoured between batches; the result then has cancelled: true */
   signal?: AbortSignal;
   onStart?(info: TrainStartInfo): void | Promise<void>;
@@ -344,6 +351,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       if (metrics.valAcc > bestValAcc || bestEpoch === 0) {
         bestValAcc = metrics.valAcc;
         bestEpoch = epochNo;
+      }
+      if (options.modelDir) {
+        const which: ModelEpoch[] = [...(bestEpoch === epochNo ? (['best'] as const) : []), ...(epochNo === hyper.epochs ? (['final'] as const) : [])];
+        if (which.length) await writeModelFiles(options.modelDir, which, await exportStateDict(model), dataset.classes);
       }
       if (options.checkpointDir) {
         await writeCheckpoint(options.checkpointDir, {
