@@ -1,0 +1,39 @@
+import { Controller, Get, Param, Query, Res, StreamableFile } from '@nestjs/common';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { createReadStream } from 'node:fs';
+import { ErrorResponseDto } from '../common/error.response.js';
+import { UuidParam } from '../common/uuid.pipe.js';
+import { ModelFileService } from './model-file.service.js';
+
+/** The few response methods used here (Express's Response has them). */
+interface HeaderSink {
+  setHeader(name: string, value: string): unknown;
+}
+
+/** JSON with every non-ASCII character escaped (\uXXXX): still valid JSON, and legal in a header. */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+@ApiTags('experiments')
+@Controller('api/experiments')
+export class ExperimentModelController {
+  constructor(private readonly models: ModelFileService) {}
+
+  @Get(':id/model')
+  @ApiOperation({
+    summary: "A succeeded run's model as a PyTorch .pth (zip format, torchvision resnet18 state dict with the run's classes in fc)",
+    description: 'Header X-Model-Classes: the class names as a JSON array in label order (fc row i is class i); X-Model-Epoch: the epoch whose weights these are.',
+  })
+  @ApiQuery({ name: 'epoch', enum: ['best', 'final'], required: false, description: 'Default best' })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({ description: 'The .pth file' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The run has not succeeded' })
+  async model(@Param('id', UuidParam) id: string, @Query('epoch') epochParam: unknown, @Res({ passthrough: true }) res: HeaderSink): Promise<StreamableFile> {
+    const model = await this.models.find(id, ModelFileService.parseEpoch(epochParam));
+    res.setHeader('X-Model-Classes', asciiJson(model.classes));
+    res.setHeader('X-Model-Epoch', String(model.epochNumber));
+    return new StreamableFile(createReadStream(model.file), { type: 'application/octet-stream', length: model.bytes, disposition: `attachment; filename="${id}-${model.epoch}.pth"` });
+  }
+}

@@ -1,0 +1,39 @@
+// Finds the model files a succeeded run left under ARTIFACTS_DIR/<experiment id>/ (written by the
+// engine through libs/training's model-files module, the only code that knows their layout).
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import path from 'node:path';
+import { ExperimentRepository } from '@fleet/persistence';
+import { findModelFile, MODEL_EPOCHS, type ModelEpoch, type StoredModel } from '@fleet/training/model-files/model-files.js';
+import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
+import { FieldValidationException } from '../common/field-errors.js';
+
+export interface ExperimentModel extends StoredModel {
+  epoch: ModelEpoch;
+  /** the 1-based epoch whose weights the file holds */
+  epochNumber: number;
+}
+
+@Injectable()
+export class ModelFileService {
+  constructor(
+    @Inject(FLEET_CONFIG) private readonly config: FleetConfig,
+    private readonly experiments: ExperimentRepository,
+  ) {}
+
+  /** 400 naming `field` unless `value` is best or final (default best). */
+  static parseEpoch(value: unknown, field = 'epoch'): ModelEpoch {
+    if (value === undefined || value === '') return 'best';
+    if (typeof value === 'string' && (MODEL_EPOCHS as readonly string[]).includes(value)) return value as ModelEpoch;
+    throw FieldValidationException.of(field, `${field} must be one of ${MODEL_EPOCHS.join(', ')}`);
+  }
+
+  async find(id: string, epoch: ModelEpoch): Promise<ExperimentModel> {
+    const experiment = await this.experiments.findById(id);
+    if (!experiment) throw new NotFoundException(`experiment ${id} not found`);
+    if (experiment.status !== 'succeeded') throw new ConflictException(`experiment ${id} is ${experiment.status}: only succeeded runs have models`);
+    const stored = await findModelFile(path.join(this.config.artifactsDir, id), epoch);
+    if (!stored) throw new NotFoundException(`experiment ${id} has no ${epoch} model file under ARTIFACTS_DIR (removed, or trained before runs kept their models)`);
+    const epochNumber = epoch === 'best' ? (experiment.bestEpoch ?? experiment.epochsDone) : experiment.epochsDone;
+    return { ...stored, epoch, epochNumber };
+  }
+}

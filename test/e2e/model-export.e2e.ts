@@ -1,0 +1,51 @@
+// A run through the fleet keeps its models: after a tiny experiment succeeds on a real worker,
+// `finetune export` (the built CLI) saves its best and final .pth with the class names beside them;
+// the files are torchvision resnet18 state dicts with the dataset's classes in fc.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { checkStateDict, loadStateDict } from '@fleet/training';
+import { createExperiment, startE2eFleet, tinyExperiment, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+
+describe('model files of a fleet run', () => {
+  let fleet: E2eFleet;
+  let out: string;
+  beforeAll(async () => {
+    out = await mkdtemp(path.join(os.tmpdir(), 'ff-export-'));
+    fleet = await startE2eFleet({ workers: 1 });
+  }, 180_000);
+  afterAll(async () => {
+    await fleet?.close();
+    await rm(out, { recursive: true, force: true });
+  });
+
+  const finetune = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/finetune.js', ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, FLEET_API_URL: fleet.apiProcess.url }, encoding: 'utf8', timeout: 120_000 });
+
+  it('exports best and final as strict resnet18 state dicts with the class names', async () => {
+    const id = await createExperiment(fleet.api, tinyExperiment({ epochs: 2 }));
+    const row = await waitForStatus(fleet.prisma, id, ['succeeded'], 180_000);
+    for (const epoch of ['best', 'final'] as const) {
+      const file = path.join(out, `${epoch}.pth`);
+      const r = finetune('export', id, '-o', file, '--epoch', epoch);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain(`${epoch} model (epoch ${epoch === 'best' ? row.bestEpoch : 2}`);
+      expect(JSON.parse(await readFile(path.join(out, `${epoch}.classes.json`), 'utf8'))).toEqual(['ants', 'bees']);
+      const sd = await loadStateDict(file);
+      expect(() => checkStateDict(sd, file, 2)).not.toThrow();
+    }
+    // Same bytes as the worker stored (the API streams the file as it is).
+    expect(Buffer.compare(await readFile(path.join(out, 'final.pth')), await readFile(path.join(fleet.harness.artifactsDir, id, 'model-final.pth')))).toBe(0);
+  }, 240_000);
+
+  it('exits 2 on a bad --epoch and 3 for an unknown run', () => {
+    const bad = finetune('export', '00000000-0000-4000-8000-000000000000', '--epoch', 'last');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--epoch must be one of best, final');
+    const unknown = finetune('export', '00000000-0000-4000-8000-000000000000', '-o', path.join(out, 'x.pth'));
+    expect(unknown.status).toBe(3);
+    expect(unknown.stderr).toContain('not found');
+  });
+});
