@@ -2,10 +2,11 @@
 // `finetune export` (the built CLI) saves its best and final .pth with the class names beside them;
 // the files are torchvision resnet18 state dicts with the dataset's classes in fc.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { checkStateDict, loadStateDict } from '@fleet/training';
+import { waitFor } from '../support/wait-for.js';
 import { createExperiment, startE2eFleet, tinyExperiment, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 
 describe('model files of a fleet run', () => {
@@ -37,7 +38,13 @@ describe('model files of a fleet run', () => {
       expect(() => checkStateDict(sd, file, 2)).not.toThrow();
     }
     // Same bytes as the worker stored (the API streams the file as it is).
-    expect(Buffer.compare(await readFile(path.join(out, 'final.pth')), await readFile(path.join(fleet.harness.artifactsDir, id, 'model-final.pth')))).toBe(0);
+    const dir = path.join(fleet.harness.artifactsDir, id);
+    expect(Buffer.compare(await readFile(path.join(out, 'final.pth')), await readFile(path.join(dir, 'model-final.pth')))).toBe(0);
+    // A succeeded run keeps its models, not its checkpoint; best == final shares one file.
+    await waitFor(async () => !(await readdir(dir)).includes('latest.ckpt'), { timeoutMs: 30_000, intervalMs: 100, what: 'the checkpoint of the succeeded run to be removed' });
+    expect((await readdir(dir)).sort()).toEqual(['classes.json', 'model-best.pth', 'model-final.pth']);
+    const [best, final] = await Promise.all([stat(path.join(dir, 'model-best.pth')), stat(path.join(dir, 'model-final.pth'))]);
+    expect(best.ino === final.ino).toBe(row.bestEpoch === 2);
   }, 240_000);
 
   it('exits 2 on a bad --epoch and 3 for an unknown run', () => {

@@ -3,7 +3,7 @@
 // label order (fc row i is classes[i]). All model-file I/O goes through here, so the storage can
 // move (e.g. behind an artifact store) without touching the engine, the worker or the API. Never
 // imports TensorFlow.js: the API reads these files without loading the engine.
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { StateDict } from '../weights/pth-loader.js';
 import { encodePth } from '../weights/pth-writer.js';
@@ -42,8 +42,16 @@ async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
 export async function writeModelFiles(dir: string, epochs: readonly ModelEpoch[], sd: StateDict, classes: readonly string[]): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeAtomically(classesFilePath(dir), Buffer.from(`${JSON.stringify(classes)}\n`, 'utf8'));
-  const bytes = encodePth(sd);
-  for (const epoch of epochs) await writeAtomically(modelFilePath(dir, epoch), bytes);
+  const [first, ...rest] = epochs;
+  if (first === undefined) return;
+  await writeAtomically(modelFilePath(dir, first), encodePth(sd));
+  // When the last epoch is also the best one, both names share one file (a hard link): half the disk.
+  for (const epoch of rest) {
+    const tmp = path.join(dir, `.model-${epoch}.${process.pid}.link`);
+    await rm(tmp, { force: true });
+    await link(modelFilePath(dir, first), tmp);
+    await rename(tmp, modelFilePath(dir, epoch));
+  }
 }
 
 export interface StoredModel {
