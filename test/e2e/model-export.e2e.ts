@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkStateDict, loadStateDict } from '@fleet/training';
 import { waitFor } from '../support/wait-for.js';
-import { createExperiment, startE2eFleet, tinyExperiment, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { createExperiment, startE2eFleet, TINY_DATASET, tinyExperiment, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 
 describe('model files of a fleet run', () => {
   let fleet: E2eFleet;
@@ -24,8 +24,10 @@ describe('model files of a fleet run', () => {
   const finetune = (...args: string[]) =>
     spawnSync(process.execPath, ['bin/finetune.js', ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, FLEET_API_URL: fleet.apiProcess.url }, encoding: 'utf8', timeout: 120_000 });
 
+  let id: string;
+
   it('exports best and final as strict resnet18 state dicts with the class names', async () => {
-    const id = await createExperiment(fleet.api, tinyExperiment({ epochs: 2 }));
+    id = await createExperiment(fleet.api, tinyExperiment({ epochs: 2 }));
     const row = await waitForStatus(fleet.prisma, id, ['succeeded'], 180_000);
     for (const epoch of ['best', 'final'] as const) {
       const file = path.join(out, `${epoch}.pth`);
@@ -46,6 +48,21 @@ describe('model files of a fleet run', () => {
     const [best, final] = await Promise.all([stat(path.join(dir, 'model-best.pth')), stat(path.join(dir, 'model-final.pth'))]);
     expect(best.ino === final.ino).toBe(row.bestEpoch === 2);
   }, 240_000);
+
+  it("classify --experiment predicts the run's class names, as accurately as the stored best epoch", async () => {
+    const valDir = path.join(fleet.harness.dataRoot, TINY_DATASET, 'val');
+    const images = (await Promise.all(['ants', 'bees'].map(async (cls) => (await readdir(path.join(valDir, cls))).map((f) => ({ cls, file: path.join(valDir, cls, f) }))))).flat();
+    const r = finetune('classify', '--experiment', id, '--epoch', 'best', '--backend', 'wasm', '--json', ...images.map((i) => i.file));
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const results = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as { image: string; logits: number[]; topk: { label: string }[] });
+    expect(results.map((x) => x.image)).toEqual(images.map((i) => i.file));
+    for (const x of results) expect(x.logits).toHaveLength(2);
+    const correct = results.filter((x, i) => x.topk[0]!.label === images[i]!.cls).length;
+    const row = await fleet.prisma.experiment.findUniqueOrThrow({ where: { id } });
+    const best = await fleet.prisma.epochMetric.findUniqueOrThrow({ where: { experimentId_epoch: { experimentId: id, epoch: row.bestEpoch! } } });
+    expect(correct / images.length).toBeCloseTo(best.valAcc, 10);
+  }, 120_000);
 
   it('exits 2 on a bad --epoch and 3 for an unknown run', () => {
     const bad = finetune('export', '00000000-0000-4000-8000-000000000000', '--epoch', 'last');
