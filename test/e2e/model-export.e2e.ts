@@ -44,7 +44,7 @@ describe('model files of a fleet run', () => {
     expect(Buffer.compare(await readFile(path.join(out, 'final.pth')), await readFile(path.join(dir, 'model-final.pth')))).toBe(0);
     // A succeeded run keeps its models, not its checkpoint; best == final shares one file.
     await waitFor(async () => !(await readdir(dir)).includes('latest.ckpt'), { timeoutMs: 30_000, intervalMs: 100, what: 'the checkpoint of the succeeded run to be removed' });
-    expect((await readdir(dir)).sort()).toEqual(['classes.json', 'model-best.pth', 'model-final.pth']);
+    expect((await readdir(dir)).sort()).toEqual(['classes.json', 'model-best.pth', 'model-final.pth', 'predictions.json']);
     const [best, final] = await Promise.all([stat(path.join(dir, 'model-best.pth')), stat(path.join(dir, 'model-final.pth'))]);
     expect(best.ino === final.ino).toBe(row.bestEpoch === 2);
   }, 240_000);
@@ -62,6 +62,16 @@ describe('model files of a fleet run', () => {
     const row = await fleet.prisma.experiment.findUniqueOrThrow({ where: { id } });
     const best = await fleet.prisma.epochMetric.findUniqueOrThrow({ where: { experimentId_epoch: { experimentId: id, epoch: row.bestEpoch! } } });
     expect(correct / images.length).toBeCloseTo(best.valAcc, 10);
+
+    // The worker stored the best epoch's predictions: the API's matrix agrees with the stored accuracy.
+    const stored = await fleet.api.get<{ epoch: number; classes: string[]; total: number; correct: number; confusion: number[][]; predictions: { file: string; predictedLabel: number }[] }>(`/api/experiments/${id}/predictions`);
+    expect(stored).toMatchObject({ epoch: row.bestEpoch, classes: ['ants', 'bees'], total: images.length });
+    expect(stored.correct / stored.total).toBeCloseTo(best.valAcc, 10);
+    expect(stored.confusion[0]![0]! + stored.confusion[1]![1]!).toBe(stored.correct);
+    for (const p of stored.predictions) {
+      const i = images.findIndex((img) => img.file.endsWith(p.file));
+      expect(results[i]!.topk[0]!.label).toBe(stored.classes[p.predictedLabel]);
+    }
   }, 120_000);
 
   it('exits 2 on a bad --epoch and 3 for an unknown run', () => {

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
-import { modelFilePath, writeModelFiles } from '@fleet/training/model-files/model-files.js';
+import { modelFilePath, writeModelFiles, writePredictions } from '@fleet/training/model-files/model-files.js';
+import { summarizePredictions } from '@fleet/training/model-files/val-predictions.js';
 import type { StateDict } from '@fleet/training/weights/pth-loader.js';
 import { startApi, type ApiTestContext } from './api-app.js';
 
@@ -61,5 +62,17 @@ describe('API model files', () => {
     expect(early.body.message).toContain('is queued');
     const unknown = await request(ctx.server).get('/api/experiments/00000000-0000-4000-8000-000000000000/model');
     expect(unknown.status).toBe(404);
+  });
+
+  it('serves the stored predictions; 404 without them, 409 for an unfinished run', async () => {
+    const id = await experiment('succeeded');
+    expect((await request(ctx.server).get(`/api/experiments/${id}/predictions`)).status).toBe(404);
+    const summary = summarizePredictions([{ file: 'val/ants/a.png', trueLabel: 0, predictedLabel: 1, confidence: 0.7 }], ['ants', 'bees'], 2);
+    await writePredictions(path.join(ctx.config.artifactsDir, id), summary);
+    const res = await request(ctx.server).get(`/api/experiments/${id}/predictions`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(summary);
+    const queued = await experiment('queued');
+    expect((await request(ctx.server).get(`/api/experiments/${queued}/predictions`)).status).toBe(409);
   });
 });

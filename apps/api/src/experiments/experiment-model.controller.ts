@@ -3,6 +3,7 @@ import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, 
 import { createReadStream } from 'node:fs';
 import { ErrorResponseDto } from '../common/error.response.js';
 import { UuidParam } from '../common/uuid.pipe.js';
+import type { ValPredictions } from '@fleet/training/model-files/val-predictions.js';
 import { ModelFileService } from './model-file.service.js';
 
 /** The few response methods used here (Express's Response has them). */
@@ -35,5 +36,17 @@ export class ExperimentModelController {
     res.setHeader('X-Model-Classes', asciiJson(model.classes));
     res.setHeader('X-Model-Epoch', String(model.epochNumber));
     return new StreamableFile(createReadStream(model.file), { type: 'application/octet-stream', length: model.bytes, disposition: `attachment; filename="${id}-${model.epoch}.pth"` });
+  }
+
+  @Get(':id/predictions')
+  @ApiOperation({
+    summary: "A succeeded run's val-set predictions at its best epoch and the confusion matrix (confusion[true][predicted], over every val image)",
+    description: 'predictions: at most 2000 rows, wrong ones first (most confident first), then right ones (least confident first); truncated says whether rows were left out.',
+  })
+  @ApiOkResponse({ description: '{epoch, classes, total, correct, confusion, predictions: [{file, trueLabel, predictedLabel, confidence}], truncated}' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The run has not succeeded' })
+  predictions(@Param('id', UuidParam) id: string): Promise<ValPredictions> {
+    return this.models.predictions(id);
   }
 }

@@ -3,7 +3,8 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import path from 'node:path';
 import { ExperimentRepository } from '@fleet/persistence';
-import { findModelFile, MODEL_EPOCHS, type ModelEpoch, type StoredModel } from '@fleet/training/model-files/model-files.js';
+import { findModelFile, MODEL_EPOCHS, readPredictions, type ModelEpoch, type StoredModel } from '@fleet/training/model-files/model-files.js';
+import type { ValPredictions } from '@fleet/training/model-files/val-predictions.js';
 import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
 import { FieldValidationException } from '../common/field-errors.js';
 
@@ -28,12 +29,25 @@ export class ModelFileService {
   }
 
   async find(id: string, epoch: ModelEpoch): Promise<ExperimentModel> {
-    const experiment = await this.experiments.findById(id);
-    if (!experiment) throw new NotFoundException(`experiment ${id} not found`);
-    if (experiment.status !== 'succeeded') throw new ConflictException(`experiment ${id} is ${experiment.status}: only succeeded runs have models`);
+    const experiment = await this.succeeded(id);
     const stored = await findModelFile(path.join(this.config.artifactsDir, id), epoch);
     if (!stored) throw new NotFoundException(`experiment ${id} has no ${epoch} model file under ARTIFACTS_DIR (removed, or trained before runs kept their models)`);
     const epochNumber = epoch === 'best' ? (experiment.bestEpoch ?? experiment.epochsDone) : experiment.epochsDone;
     return { ...stored, epoch, epochNumber };
+  }
+
+  /** The best epoch's val predictions and confusion matrix. */
+  async predictions(id: string): Promise<ValPredictions> {
+    await this.succeeded(id);
+    const stored = await readPredictions(path.join(this.config.artifactsDir, id));
+    if (!stored) throw new NotFoundException(`experiment ${id} has no stored predictions under ARTIFACTS_DIR (removed, or trained before runs kept them)`);
+    return stored;
+  }
+
+  private async succeeded(id: string) {
+    const experiment = await this.experiments.findById(id);
+    if (!experiment) throw new NotFoundException(`experiment ${id} not found`);
+    if (experiment.status !== 'succeeded') throw new ConflictException(`experiment ${id} is ${experiment.status}: only succeeded runs have models`);
+    return experiment;
   }
 }

@@ -12,7 +12,7 @@ import { modelFromStateDict } from '../model/state-dict-mapping.js';
 import { DeterministicWeightsCache, FAKE_WEIGHTS, makeTinyDataset, type TinyDataset } from '../train/testing/tiny-run.js';
 import { trainRun, type TrainRunResult } from '../train/train-run.js';
 import { loadStateDict } from '../weights/index.js';
-import { findModelFile, MODEL_EPOCHS } from './model-files.js';
+import { findModelFile, MODEL_EPOCHS, readPredictions } from './model-files.js';
 
 const PYTHON = process.env.FLEET_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = path.resolve('scripts/parity/torch-logits.py');
@@ -86,5 +86,18 @@ describe('exported models in real PyTorch', () => {
     const loss = torch.logits.reduce((s, row, i) => s + crossEntropy(row, labels[i]!), 0) / labels.length;
     expect(loss).toBeCloseTo(metrics.valLoss, 3);
     expect((await readFile(stored!.file)).subarray(0, 2).toString('latin1')).toBe('PK');
+
+    if (which === 'best') {
+      // The stored predictions are the best model's: PyTorch's argmax per file, the stored accuracy.
+      const stored = await readPredictions(dir);
+      expect(stored).toMatchObject({ epoch: result.bestEpoch, classes: ['blue', 'red'], total: labels.length, correct, truncated: false });
+      const byFile = new Map(stored!.predictions.map((p) => [p.file, p]));
+      dataset.val.forEach((item, i) => {
+        const p = byFile.get(path.relative(data.dir, item.path));
+        expect(p).toMatchObject({ trueLabel: item.label, predictedLabel: argmax(torch.logits[i]!) });
+      });
+      expect(stored!.confusion.flat().reduce((a, b) => a + b, 0)).toBe(labels.length);
+      expect(stored!.confusion[0]![0]! + stored!.confusion[1]![1]!).toBe(correct);
+    }
   }, 120_000);
 });

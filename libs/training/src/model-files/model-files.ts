@@ -7,12 +7,15 @@ import { link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path';
 import type { StateDict } from '../weights/pth-loader.js';
 import { encodePth } from '../weights/pth-writer.js';
+import type { ValPredictions } from './val-predictions.js';
 
 export const MODEL_EPOCHS = ['best', 'final'] as const;
 /** best: the epoch with the highest val accuracy (the first one reaching it); final: the last epoch. */
 export type ModelEpoch = (typeof MODEL_EPOCHS)[number];
 
 export const CLASSES_FILE = 'classes.json';
+/** the best epoch's val predictions (see val-predictions) */
+export const PREDICTIONS_FILE = 'predictions.json';
 
 export function modelFilePath(dir: string, epoch: ModelEpoch): string {
   return path.join(dir, `model-${epoch}.pth`);
@@ -66,6 +69,21 @@ export async function findModelFile(dir: string, epoch: ModelEpoch): Promise<Sto
   try {
     const [info, classes] = await Promise.all([stat(file), readFile(classesFilePath(dir), 'utf8')]);
     return { file, bytes: info.size, classes: JSON.parse(classes) as string[] };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export async function writePredictions(dir: string, predictions: ValPredictions): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeAtomically(path.join(dir, PREDICTIONS_FILE), Buffer.from(JSON.stringify(predictions), 'utf8'));
+}
+
+/** The stored val predictions in `dir`, or undefined when the run left none. */
+export async function readPredictions(dir: string): Promise<ValPredictions | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, PREDICTIONS_FILE), 'utf8')) as ValPredictions;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
