@@ -108,7 +108,9 @@ export async function render(root, [id], signal) {
     const names = groups === 2 ? ['backbone', 'fc'] : ['all parameters'];
     setDatasets(
       charts.lr,
-      names.map((n, g) => series(n, g === 0 ? C.lr0 : C.lr1, xs, ep.map((e) => (e.lrs[g] > 0 ? e.lrs[g] : null)))),
+      // StepLR holds the rate for a whole epoch and jumps between epochs: draw steps, not slopes
+      // (stepped 'before': flat at epoch e's rate up to epoch e+1, then the jump).
+      names.map((n, g) => series(n, g === 0 ? C.lr0 : C.lr1, xs, ep.map((e) => (e.lrs[g] > 0 ? e.lrs[g] : null)), { stepped: 'before' })),
     );
     root.querySelector('#epochs').innerHTML = ep.length
       ? `<table data-testid="epochs-table"><thead><tr><th class="num">Epoch</th><th class="num">Train loss</th><th class="num">Train acc</th><th class="num">Val loss</th><th class="num">Val acc</th><th class="num">lr</th><th class="num">Drift</th><th class="num">BN drift</th><th class="num">Seconds</th><th class="num">img/s</th></tr></thead><tbody>${ep
