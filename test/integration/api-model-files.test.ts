@@ -1,6 +1,6 @@
 // GET /api/experiments/:id/model: the stored .pth of a succeeded run, its classes in a header, and
 // the errors for a bad epoch, an unfinished run, an unknown run and a run without model files.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import { modelFilePath, writeModelFiles, writePredictions } from '@fleet/training/model-files/model-files.js';
@@ -74,5 +74,18 @@ describe('API model files', () => {
     expect(res.body).toEqual(summary);
     const queued = await experiment('queued');
     expect((await request(ctx.server).get(`/api/experiments/${queued}/predictions`)).status).toBe(409);
+
+    // val-image serves only the files the predictions list (nothing else under DATA_ROOT).
+    await mkdir(path.join(ctx.config.dataRoot, ctx.dataset, 'val', 'ants'), { recursive: true });
+    await writeFile(path.join(ctx.config.dataRoot, ctx.dataset, 'val', 'ants', 'a.png'), 'png bytes');
+    const image = await request(ctx.server).get(`/api/experiments/${id}/val-image?file=${encodeURIComponent('val/ants/a.png')}`).responseType('blob');
+    expect(image.status).toBe(200);
+    expect(image.headers['content-type']).toBe('image/png');
+    expect((image.body as Buffer).toString()).toBe('png bytes');
+    const other = await request(ctx.server).get(`/api/experiments/${id}/val-image?file=${encodeURIComponent('../../weights/resnet18.pth')}`);
+    expect(other.status).toBe(404);
+    const missing = await request(ctx.server).get(`/api/experiments/${id}/val-image`);
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatchObject({ field: 'file' });
   });
 });

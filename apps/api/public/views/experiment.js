@@ -3,6 +3,7 @@
 // learning rate of each parameter group.
 import { api, followEvents } from '../api.js';
 import { lineChart, series, setDatasets, setMinEpochs } from '../charts.js';
+import { renderPredictions } from './predictions.js';
 import { ago, colorFor, duration, esc, gridLabel, num, pct, progressBar, progressLabel, runFraction, short, statusPill, strategyChip } from '../format.js';
 
 const FINAL = ['succeeded', 'failed', 'cancelled'];
@@ -26,6 +27,7 @@ export async function render(root, [id], signal) {
       <section class="panel"><div class="chart-head"><h2>Backbone drift</h2><span class="legend-note">‖w − w₀‖ / ‖w₀‖ since the start</span></div><div class="chart-box short"><canvas id="c-drift" data-testid="chart-drift"></canvas></div></section>
       <section class="panel"><h2>Learning rate</h2><div class="chart-box short"><canvas id="c-lr" data-testid="chart-lr"></canvas></div></section>
     </div>
+    <section class="panel" id="predictions" data-testid="predictions" hidden style="margin-bottom:1.25rem"></section>
     <div class="grid2" style="margin-bottom:1.25rem">
       <section class="panel"><h2>Configuration</h2><dl class="kv" id="config"></dl></section>
       <section class="panel"><h2>Execution</h2><dl class="kv" id="exec"></dl></section>
@@ -131,6 +133,7 @@ export async function render(root, [id], signal) {
   });
 
   renderAll();
+  if (exp.status === 'succeeded') void renderPredictions(root.querySelector('#predictions'), id, signal);
   if (FINAL.includes(exp.status)) return;
 
   // Live: batch progress patches the bar; epochs and status changes re-read the experiment (the

@@ -49,4 +49,14 @@ export class ExperimentModelController {
   predictions(@Param('id', UuidParam) id: string): Promise<ValPredictions> {
     return this.models.predictions(id);
   }
+
+  @Get(':id/val-image')
+  @ApiOperation({ summary: 'One val image listed in the run\'s stored predictions (for the dashboard\'s grid)' })
+  @ApiQuery({ name: 'file', required: true, description: 'the file as /predictions lists it, e.g. val/ants/1.jpg' })
+  @ApiOkResponse({ description: 'The image bytes' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async valImage(@Param('id', UuidParam) id: string, @Query('file') file: unknown): Promise<StreamableFile> {
+    const image = await this.models.valImage(id, file);
+    return new StreamableFile(createReadStream(image.path), { type: image.type });
+  }
 }

@@ -44,6 +44,20 @@ export class ModelFileService {
     return stored;
   }
 
+  /**
+   * A val image of the run's stored predictions (the dashboard's grid). Only files listed there are
+   * served: the name is looked up, never joined blindly, so nothing else under DATA_ROOT leaks.
+   */
+  async valImage(id: string, file: unknown): Promise<{ path: string; type: string }> {
+    if (typeof file !== 'string' || file === '') throw FieldValidationException.of('file', 'file must name a val image of the run (as /predictions lists it)');
+    const experiment = await this.succeeded(id);
+    const stored = await this.predictions(id);
+    if (!stored.predictions.some((p) => p.file === file)) throw new NotFoundException(`${file} is not among the stored predictions of experiment ${id}`);
+    const ext = path.extname(file).toLowerCase();
+    const type = ext === '.png' ? 'image/png' : ext === '.jpg' || ext === '.jpeg' ? 'image/jpeg' : ext === '.webp' ? 'image/webp' : ext === '.bmp' ? 'image/bmp' : 'application/octet-stream';
+    return { path: path.join(this.config.dataRoot, experiment.config.dataset, file), type };
+  }
+
   private async succeeded(id: string) {
     const experiment = await this.experiments.findById(id);
     if (!experiment) throw new NotFoundException(`experiment ${id} not found`);
