@@ -231,6 +231,13 @@ it('shows an experiment with its charts and moves the progress bar on a live SSE
   for (const chart of ['chart-acc', 'chart-loss', 'chart-drift', 'chart-lr']) {
     await waitFor(async () => (await chartState(page, `[data-testid="${chart}"]`, [0, 0, 0])).points >= 4, { what: `${chart} has data`, timeoutMs: 20_000 });
   }
+  // StepLR is drawn as steps, not as a slope between epochs.
+  const stepped = await page.evaluate(() => {
+    const canvas = document.querySelector('[data-testid="chart-lr"]');
+    const chart = (window as unknown as { Chart: { getChart(c: unknown): { data: { datasets: { stepped?: unknown }[] } } | undefined } }).Chart.getChart(canvas);
+    return chart?.data.datasets.map((d) => d.stepped);
+  });
+  expect(stepped).toEqual(['before', 'before']);
   const redis = new Redis(fleet.redisUrl);
   try {
     const event = { type: 'progress', experimentId: runningId, epoch: 3, phase: 'train', batch: 7, batches: 10, loss: 0.4321 };

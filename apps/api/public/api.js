@@ -141,3 +141,11 @@ export async function followEvents(experimentId, onEvent, signal) {
     await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** Math.min(attempt, 5))));
   }
 }
+
+/** An object URL for a binary resource of the API (images): fetched with the key, unlike an <img src>. */
+export async function apiBlobUrl(path, { signal } = {}) {
+  const key = apiKey();
+  const res = await fetch(path, { headers: key ? { 'x-api-key': key } : {}, signal });
+  if (!res.ok) throw new ApiError(res.status, { message: `${path}: HTTP ${res.status}` });
+  return URL.createObjectURL(await res.blob());
+}

@@ -12,6 +12,8 @@ import { ExperimentEventsController } from './experiments/experiment-events.cont
 import { ExperimentEventsService } from './experiments/experiment-events.service.js';
 import { ExperimentController } from './experiments/experiment.controller.js';
 import { ExperimentService } from './experiments/experiment.service.js';
+import { ExperimentModelController } from './experiments/experiment-model.controller.js';
+import { ModelFileService } from './experiments/model-file.service.js';
 import { FileRootsService } from './experiments/file-roots.service.js';
 import { HealthController } from './health/health.controller.js';
 import { QueueService } from './queue/queue.service.js';
@@ -41,7 +43,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: options.dashboard ? [DashboardModule.forRoot({ redisUrl: config.redisUrl, queuePrefix: config.queuePrefix, apiKey: config.apiKey })] : [],
-      controllers: [ExperimentController, ExperimentEventsController, SweepController, WorkersController, HealthController],
+      controllers: [ExperimentController, ExperimentModelController, ExperimentEventsController, SweepController, WorkersController, HealthController],
       providers: [
         { provide: FLEET_CONFIG, useValue: config },
         { provide: API_OPTIONS, useValue: options },
@@ -52,6 +54,7 @@ export class AppModule {
         FileRootsService,
         ExperimentEventsService,
         ExperimentService,
+        ModelFileService,
         SweepService,
         SweepSchedulerService,
         CompareService,

@@ -224,6 +224,22 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The CliError for an API error response (exit code by status). */
+function apiError(status: number, body: unknown): CliError {
+  const message = formatApiError(status, body);
+  if (status === 401 || status === 403) return new CliError(`the API refused the request (${status}): ${message}; pass the right --api-key or set API_KEY`, ExitCode.Unreachable);
+  return new CliError(message, exitCodeFor(status));
+}
+
 export class ApiClient {
   readonly baseUrl: string;
   private readonly apiKey: string | undefined;
@@ -258,23 +274,25 @@ export class ApiClient {
     } catch (err) {
       throw new CliError(`cannot reach the fleet API at ${this.baseUrl}: ${describeFetchError(err)} (start it with \`npm run start:api\` or pass --api)`, ExitCode.Unreachable);
     }
-    const text = await res.text();
-    let parsed: unknown = undefined;
-    if (text !== '') {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = text;
-      }
-    }
-    if (!res.ok) {
-      const message = formatApiError(res.status, parsed);
-      if (res.status === 401 || res.status === 403) {
-        throw new CliError(`the API refused the request (${res.status}): ${message}; pass the right --api-key or set API_KEY`, ExitCode.Unreachable);
-      }
-      throw new CliError(message, exitCodeFor(res.status));
-    }
+    const parsed = parseBody(await res.text());
+    if (!res.ok) throw apiError(res.status, parsed);
     return parsed as T;
+  }
+
+  /**
+   * GET /api/experiments/:id/model: the .pth bytes and the class names (X-Model-Classes header).
+   * Model files are tens of MB: the timeout is at least two minutes.
+   */
+  async downloadModel(id: string, epoch: 'best' | 'final'): Promise<{ bytes: Uint8Array; classes: string[]; epochNumber: number }> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/api/experiments/${encodeURIComponent(id)}/model?epoch=${epoch}`, { headers: this.headers(), signal: AbortSignal.timeout(Math.max(this.timeoutMs, 120_000)) });
+    } catch (err) {
+      throw new CliError(`cannot reach the fleet API at ${this.baseUrl}: ${describeFetchError(err)} (start it with \`npm run start:api\` or pass --api)`, ExitCode.Unreachable);
+    }
+    if (!res.ok) throw apiError(res.status, parseBody(await res.text()));
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return { bytes, classes: JSON.parse(res.headers.get('x-model-classes') ?? '[]') as string[], epochNumber: Number(res.headers.get('x-model-epoch')) };
   }
 
   getExperiment(id: string): Promise<ExperimentDetail> {

@@ -13,6 +13,7 @@ import type { StopReason as EarlyStopReason } from '@fleet/contracts';
 import type { ExperimentRunRepository, SweepSearchRepository } from '@fleet/persistence';
 import { cancelledKey, InvalidTrainJobError, parseTrainJobData, type ExperimentStatusName, type TrainJobData, type TrainJobResult } from '@fleet/queue';
 import type { BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
+import { CHECKPOINT_FILE } from '@fleet/training/checkpoint/checkpoint.js';
 import type { ExperimentEventPublisher } from './experiment-event.publisher.js';
 import { faultPoint } from './fault-point.js';
 import { isTransientDbError, retryUntilDone } from './retry.js';
@@ -136,7 +137,7 @@ export class TrainExperimentProcessor {
         ? { status: 'cancelled' as const }
         : await child.run(
             // resume: an earlier attempt (crashed or stopped worker) may have left a checkpoint.
-            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath: data.config.weights === undefined ? undefined : path.join(config.weightsRoot, data.config.weights), hyper: hyperOf(data), checkpointDir, resume: true },
+            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath: data.config.weights === undefined ? undefined : path.join(config.weightsRoot, data.config.weights), hyper: hyperOf(data), checkpointDir, resume: true, modelDir: checkpointDir },
             {
               onStarted: ({ startEpoch }) => {
                 resumedAfter = startEpoch;
@@ -169,6 +170,7 @@ export class TrainExperimentProcessor {
           );
       if (outcome.status === 'completed' || succeeded) {
         await succeed();
+        await this.removeCheckpoint(checkpointDir);
         this.log(`job ${job.id}: experiment ${experimentId} succeeded (best val acc ${summary.bestValAcc ?? 'n/a'} at epoch ${summary.bestEpoch ?? 'n/a'})`);
         return summary;
       }
@@ -240,6 +242,14 @@ export class TrainExperimentProcessor {
       this.log(`experiment ${experimentId} failed: ${message}`);
       throw new UnrecoverableError(message);
     }
+  }
+
+  /**
+   * A succeeded run never resumes (a re-delivered job finds it succeeded and does nothing), so its
+   * checkpoint (weights and momentum, about twice a model file) only costs disk; the model files stay.
+   */
+  private async removeCheckpoint(dir: string): Promise<void> {
+    await rm(path.join(dir, CHECKPOINT_FILE), { force: true }).catch((err: unknown) => this.log(`could not remove the checkpoint in ${dir}: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   private acquireChild(): TrainingChildHost {

@@ -77,6 +77,7 @@ async function run(runId: string, spec: RunSpec): Promise<void> {
       hyper: spec.hyper,
       checkpointDir: spec.checkpointDir,
       resume: spec.resume,
+      modelDir: spec.modelDir,
       backend: backendPreference,
       signal: current.controller.signal,
       cache,

@@ -26,5 +26,6 @@ export { resolveHyper, TrainConfigError, trainRun, type TrainRunOptions, type Tr
 export { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointMeta } from './checkpoint/checkpoint.js';
 
 export * from './weights/index.js';
+export { classesFilePath, findModelFile, MODEL_EPOCHS, modelFilePath, writeModelFiles, type ModelEpoch, type StoredModel } from './model-files/model-files.js';
 export * from './data/index.js';
 export * from './download/index.js';

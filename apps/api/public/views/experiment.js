@@ -3,6 +3,7 @@
 // learning rate of each parameter group.
 import { api, followEvents } from '../api.js';
 import { lineChart, series, setDatasets, setMinEpochs } from '../charts.js';
+import { renderPredictions } from './predictions.js';
 import { ago, colorFor, duration, esc, gridLabel, num, pct, progressBar, progressLabel, runFraction, short, statusPill, strategyChip } from '../format.js';
 
 const FINAL = ['succeeded', 'failed', 'cancelled'];
@@ -26,6 +27,7 @@ export async function render(root, [id], signal) {
       <section class="panel"><div class="chart-head"><h2>Backbone drift</h2><span class="legend-note">‖w − w₀‖ / ‖w₀‖ since the start</span></div><div class="chart-box short"><canvas id="c-drift" data-testid="chart-drift"></canvas></div></section>
       <section class="panel"><h2>Learning rate</h2><div class="chart-box short"><canvas id="c-lr" data-testid="chart-lr"></canvas></div></section>
     </div>
+    <section class="panel" id="predictions" data-testid="predictions" hidden style="margin-bottom:1.25rem"></section>
     <div class="grid2" style="margin-bottom:1.25rem">
       <section class="panel"><h2>Configuration</h2><dl class="kv" id="config"></dl></section>
       <section class="panel"><h2>Execution</h2><dl class="kv" id="exec"></dl></section>
@@ -108,7 +110,9 @@ export async function render(root, [id], signal) {
     const names = groups === 2 ? ['backbone', 'fc'] : ['all parameters'];
     setDatasets(
       charts.lr,
-      names.map((n, g) => series(n, g === 0 ? C.lr0 : C.lr1, xs, ep.map((e) => (e.lrs[g] > 0 ? e.lrs[g] : null)))),
+      // StepLR holds the rate for a whole epoch and jumps between epochs: draw steps, not slopes
+      // (stepped 'before': flat at epoch e's rate up to epoch e+1, then the jump).
+      names.map((n, g) => series(n, g === 0 ? C.lr0 : C.lr1, xs, ep.map((e) => (e.lrs[g] > 0 ? e.lrs[g] : null)), { stepped: 'before' })),
     );
     root.querySelector('#epochs').innerHTML = ep.length
       ? `<table data-testid="epochs-table"><thead><tr><th class="num">Epoch</th><th class="num">Train loss</th><th class="num">Train acc</th><th class="num">Val loss</th><th class="num">Val acc</th><th class="num">lr</th><th class="num">Drift</th><th class="num">BN drift</th><th class="num">Seconds</th><th class="num">img/s</th></tr></thead><tbody>${ep
@@ -129,6 +133,7 @@ export async function render(root, [id], signal) {
   });
 
   renderAll();
+  if (exp.status === 'succeeded') void renderPredictions(root.querySelector('#predictions'), id, signal);
   if (FINAL.includes(exp.status)) return;
 
   // Live: batch progress patches the bar; epochs and status changes re-read the experiment (the

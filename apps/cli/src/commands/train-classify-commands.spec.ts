@@ -53,7 +53,9 @@ describe('finetune classify', () => {
   });
 
   it('rejects bad flags', async () => {
-    expect(await code(program().parseAsync(['node', 'finetune', 'classify', 'a.jpg']))).toBe('commander:commander.missingMandatoryOptionValue');
+    expect(await code(program().parseAsync(['node', 'finetune', 'classify', 'a.jpg']))).toBe(2);
+    await expect(classifyCommand(['a.jpg'], { weights: 'w.pth', experiment: 'some-id' })).rejects.toThrow('give either --weights FILE or --experiment ID');
+    await expect(classifyCommand(['a.jpg'], { experiment: 'some-id', epoch: 'last' })).rejects.toThrow('--epoch must be one of best, final (got "last")');
     expect(await code(program().parseAsync(['node', 'finetune', 'classify', '--weights', 'w.pth', '--topk', '0', 'a.jpg']))).toBe('commander:commander.invalidArgument');
   });
 

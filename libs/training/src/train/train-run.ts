@@ -2,6 +2,7 @@
 // checkpoints and resume. The worker and the CLI call trainRun; nothing here knows about queues or
 // databases. Deterministic: the same seed on the same backend gives identical epoch metrics, and a
 // run resumed from the checkpoint of epoch k continues exactly as the uninterrupted run would.
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PRETRAINED_STRATEGIES, TRAIN_DEFAULTS, type BackendInfo, type BatchProgress, type EpochMetrics, type TrainHyperparams } from '../contracts.js';
 import { initBackend, type BackendPreference } from '../backend/init-backend.js';
@@ -11,7 +12,9 @@ import { readCheckpoint, writeCheckpoint, type CheckpointTensor } from '../check
 import { loadImageFolder, trainTransform, valTransform, type DecodedImage, type ImageFolderDataset, type LabeledImage } from '../data/index.js';
 import { FEATURE_DIM } from '../model/resnet18-spec.js';
 import { ResNet18 } from '../model/resnet18.js';
-import { modelFromStateDict } from '../model/state-dict-mapping.js';
+import { exportStateDict, modelFromStateDict } from '../model/state-dict-mapping.js';
+import { writeModelFiles, writePredictions, type ModelEpoch } from '../model-files/model-files.js';
+import { predictionsFromLogits, summarizePredictions, type ValPrediction } from '../model-files/val-predictions.js';
 import { Sgd, stepLr } from '../optim/sgd.js';
 import { Rng } from '../rng.js';
 import { loadStateDict } from '../weights/index.js';
@@ -45,6 +48,12 @@ export interface TrainRunOptions {
   checkpointDir?: string;
   /** continue from checkpointDir's checkpoint when there is one. Default false */
   resume?: boolean;
+  /**
+   * keep the run's models here (model-best.pth, model-final.pth, classes.json; see model-files),
+   * written before the epoch's checkpoint and onEpoch, so a stored last epoch implies both files.
+   * Default: none
+   */
+  modelDir?: string;
   /** honoured between batches; the result then has cancelled: true */
   signal?: AbortSignal;
   onStart?(info: TrainStartInfo): void | Promise<void>;
@@ -298,6 +307,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       let valLoss = 0;
       let valCorrect = 0;
       let valSeen = 0;
+      const valPredictions: ValPrediction[] = [];
       for (let b = 0; b < valBatches.length; b++) {
         if (aborted()) {
           cancelled = true;
@@ -315,6 +325,10 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
           return model.forward(x, 'eval');
         });
         const r = await evalLogits(logits, labels);
+        if (options.modelDir) {
+          const files = idx.map((i) => path.relative(options.datasetDir, dataset.val[i]!.path));
+          valPredictions.push(...predictionsFromLogits(await logits.data(), numClasses, files, idx.map((i) => dataset.val[i]!.label)));
+        }
         tf.dispose([logits, labels]);
         valLoss += r.lossSum;
         valCorrect += r.correct;
@@ -344,6 +358,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
       if (metrics.valAcc > bestValAcc || bestEpoch === 0) {
         bestValAcc = metrics.valAcc;
         bestEpoch = epochNo;
+      }
+      if (options.modelDir) {
+        const which: ModelEpoch[] = [...(bestEpoch === epochNo ? (['best'] as const) : []), ...(epochNo === hyper.epochs ? (['final'] as const) : [])];
+        if (which.length) await writeModelFiles(options.modelDir, which, await exportStateDict(model), dataset.classes);
+        if (bestEpoch === epochNo) await writePredictions(options.modelDir, summarizePredictions(valPredictions, dataset.classes, epochNo));
       }
       if (options.checkpointDir) {
         await writeCheckpoint(options.checkpointDir, {

@@ -1,0 +1,67 @@
+// Finds the model files a succeeded run left under ARTIFACTS_DIR/<experiment id>/ (written by the
+// engine through libs/training's model-files module, the only code that knows their layout).
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import path from 'node:path';
+import { ExperimentRepository } from '@fleet/persistence';
+import { findModelFile, MODEL_EPOCHS, readPredictions, type ModelEpoch, type StoredModel } from '@fleet/training/model-files/model-files.js';
+import type { ValPredictions } from '@fleet/training/model-files/val-predictions.js';
+import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
+import { FieldValidationException } from '../common/field-errors.js';
+
+export interface ExperimentModel extends StoredModel {
+  epoch: ModelEpoch;
+  /** the 1-based epoch whose weights the file holds */
+  epochNumber: number;
+}
+
+@Injectable()
+export class ModelFileService {
+  constructor(
+    @Inject(FLEET_CONFIG) private readonly config: FleetConfig,
+    private readonly experiments: ExperimentRepository,
+  ) {}
+
+  /** 400 naming `field` unless `value` is best or final (default best). */
+  static parseEpoch(value: unknown, field = 'epoch'): ModelEpoch {
+    if (value === undefined || value === '') return 'best';
+    if (typeof value === 'string' && (MODEL_EPOCHS as readonly string[]).includes(value)) return value as ModelEpoch;
+    throw FieldValidationException.of(field, `${field} must be one of ${MODEL_EPOCHS.join(', ')}`);
+  }
+
+  async find(id: string, epoch: ModelEpoch): Promise<ExperimentModel> {
+    const experiment = await this.succeeded(id);
+    const stored = await findModelFile(path.join(this.config.artifactsDir, id), epoch);
+    if (!stored) throw new NotFoundException(`experiment ${id} has no ${epoch} model file under ARTIFACTS_DIR (removed, or trained before runs kept their models)`);
+    const epochNumber = epoch === 'best' ? (experiment.bestEpoch ?? experiment.epochsDone) : experiment.epochsDone;
+    return { ...stored, epoch, epochNumber };
+  }
+
+  /** The best epoch's val predictions and confusion matrix. */
+  async predictions(id: string): Promise<ValPredictions> {
+    await this.succeeded(id);
+    const stored = await readPredictions(path.join(this.config.artifactsDir, id));
+    if (!stored) throw new NotFoundException(`experiment ${id} has no stored predictions under ARTIFACTS_DIR (removed, or trained before runs kept them)`);
+    return stored;
+  }
+
+  /**
+   * A val image of the run's stored predictions (the dashboard's grid). Only files listed there are
+   * served: the name is looked up, never joined blindly, so nothing else under DATA_ROOT leaks.
+   */
+  async valImage(id: string, file: unknown): Promise<{ path: string; type: string }> {
+    if (typeof file !== 'string' || file === '') throw FieldValidationException.of('file', 'file must name a val image of the run (as /predictions lists it)');
+    const experiment = await this.succeeded(id);
+    const stored = await this.predictions(id);
+    if (!stored.predictions.some((p) => p.file === file)) throw new NotFoundException(`${file} is not among the stored predictions of experiment ${id}`);
+    const ext = path.extname(file).toLowerCase();
+    const type = ext === '.png' ? 'image/png' : ext === '.jpg' || ext === '.jpeg' ? 'image/jpeg' : ext === '.webp' ? 'image/webp' : ext === '.bmp' ? 'image/bmp' : 'application/octet-stream';
+    return { path: path.join(this.config.dataRoot, experiment.config.dataset, file), type };
+  }
+
+  private async succeeded(id: string) {
+    const experiment = await this.experiments.findById(id);
+    if (!experiment) throw new NotFoundException(`experiment ${id} not found`);
+    if (experiment.status !== 'succeeded') throw new ConflictException(`experiment ${id} is ${experiment.status}: only succeeded runs have models`);
+    return experiment;
+  }
+}

@@ -1,0 +1,91 @@
+// The model files a run leaves behind: its best-epoch and final weights as PyTorch .pth state dicts
+// (torchvision resnet18 keys, the run's own classes in fc) and classes.json, the class names in
+// label order (fc row i is classes[i]). All model-file I/O goes through here, so the storage can
+// move (e.g. behind an artifact store) without touching the engine, the worker or the API. Never
+// imports TensorFlow.js: the API reads these files without loading the engine.
+import { link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { StateDict } from '../weights/pth-loader.js';
+import { encodePth } from '../weights/pth-writer.js';
+import type { ValPredictions } from './val-predictions.js';
+
+export const MODEL_EPOCHS = ['best', 'final'] as const;
+/** best: the epoch with the highest val accuracy (the first one reaching it); final: the last epoch. */
+export type ModelEpoch = (typeof MODEL_EPOCHS)[number];
+
+export const CLASSES_FILE = 'classes.json';
+/** the best epoch's val predictions (see val-predictions) */
+export const PREDICTIONS_FILE = 'predictions.json';
+
+export function modelFilePath(dir: string, epoch: ModelEpoch): string {
+  return path.join(dir, `model-${epoch}.pth`);
+}
+
+export function classesFilePath(dir: string): string {
+  return path.join(dir, CLASSES_FILE);
+}
+
+/** Writes `bytes` to `file` via a fsynced temp file and a rename: readers never see a torn file. */
+async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.write(bytes);
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  await rename(tmp, file);
+}
+
+/** Stores `sd` as the run's `epoch` model and the class names beside it. */
+export async function writeModelFiles(dir: string, epochs: readonly ModelEpoch[], sd: StateDict, classes: readonly string[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeAtomically(classesFilePath(dir), Buffer.from(`${JSON.stringify(classes)}\n`, 'utf8'));
+  const [first, ...rest] = epochs;
+  if (first === undefined) return;
+  await writeAtomically(modelFilePath(dir, first), encodePth(sd));
+  // When the last epoch is also the best one, both names share one file (a hard link): half the disk.
+  for (const epoch of rest) {
+    const tmp = path.join(dir, `.model-${epoch}.${process.pid}.link`);
+    await rm(tmp, { force: true });
+    await link(modelFilePath(dir, first), tmp);
+    await rename(tmp, modelFilePath(dir, epoch));
+  }
+}
+
+export interface StoredModel {
+  file: string;
+  bytes: number;
+  classes: string[];
+}
+
+/** The stored model of `epoch` in `dir`, or undefined when the run left none. */
+export async function findModelFile(dir: string, epoch: ModelEpoch): Promise<StoredModel | undefined> {
+  const file = modelFilePath(dir, epoch);
+  try {
+    const [info, classes] = await Promise.all([stat(file), readFile(classesFilePath(dir), 'utf8')]);
+    return { file, bytes: info.size, classes: JSON.parse(classes) as string[] };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export async function writePredictions(dir: string, predictions: ValPredictions): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeAtomically(path.join(dir, PREDICTIONS_FILE), Buffer.from(JSON.stringify(predictions), 'utf8'));
+}
+
+/** The stored val predictions in `dir`, or undefined when the run left none. */
+export async function readPredictions(dir: string): Promise<ValPredictions | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(dir, PREDICTIONS_FILE), 'utf8')) as ValPredictions;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
