@@ -5,6 +5,7 @@
 import { initBackend } from './init-backend.js';
 import { tf } from './tf.js';
 import { batchNormTrain, type BatchNormState } from '../model/batch-norm.js';
+import { maxRelErr } from '../train/testing/max-rel-err.js';
 
 const native = process.env.FLEET_NATIVE === '0' ? describe.skip : describe;
 
@@ -64,16 +65,6 @@ async function batchNormStep(shape: Shape, relu: boolean, withResidual: boolean)
   };
   tf.dispose([value, ...grads, y, x, residual, upstream, bn.weight, bn.bias, bn.runningMean, bn.runningVar]);
   return result;
-}
-
-function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-  }
-  return err / Math.max(scale, 1e-6);
 }
 
 const BN_CASES: [Shape, boolean, boolean][] = [

@@ -4,6 +4,7 @@
 import { initBackend } from './init-backend.js';
 import { tf } from './tf.js';
 import { CPU_PATHS } from '../train/testing/cpu-paths.js';
+import { maxRelErr } from '../train/testing/max-rel-err.js';
 
 interface Case {
   n: number;
@@ -53,17 +54,6 @@ async function gradients(backend: 'cpu' | 'wasm', c: Case): Promise<{ dx: Float3
   const result = { dx: (await dx!.data()) as Float32Array, dw: (await dw!.data()) as Float32Array };
   tf.dispose([x, w, dx!, dw!]);
   return result;
-}
-
-function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-  }
-  // A ReLU may zero a whole small output: then the error itself must be (near) zero.
-  return err / Math.max(scale, 1e-6);
 }
 
 /** Forward conv, and the eval path's fused conv + bias + ReLU, on one backend. */
