@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import { QueueName } from '@fleet/queue';
 import { comparableMetrics, createExperiment, storedEpochs, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { PrivateRedis } from '../support/private-services.js';
+import { waitFor } from '../support/wait-for.js';
 import { finalStatusEvents, startFaultFleet, faultExperiment } from '../faults/fault-fleet.js';
 
 describe('Redis restarted mid-sweep', () => {
@@ -42,7 +43,15 @@ describe('Redis restarted mid-sweep', () => {
 
     const queue = new Queue(QueueName.Train, { connection: { url: harness.redisUrl }, prefix: harness.queuePrefix });
     try {
-      const counts = await queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
+      // The worker stores `succeeded` before BullMQ moves its job to completed: wait for that move
+      // (a job lost in the restarts would stay active or waiting and time this out).
+      const counts = await waitFor(
+        async () => {
+          const c = await queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
+          return c.active === 0 && c.waiting === 0 ? c : undefined;
+        },
+        { timeoutMs: 15_000, what: 'no job left active or waiting' },
+      );
       expect(counts).toEqual({ completed: 5, failed: 0, waiting: 0, active: 0, delayed: 0 });
     } finally {
       await queue.close();
