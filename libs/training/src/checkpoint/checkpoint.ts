@@ -4,10 +4,11 @@
 // folder, fsynced, then renamed over the old one, so a crash leaves either the old or the new
 // checkpoint, never a torn one. Format: "FFCKPT1\n", uint32 LE header length, JSON header, then
 // the float32 tensors back to back (little endian, as the header's offsets say).
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EpochMetrics, TrainHyperparams } from '../contracts.js';
 import type { RngState } from '../rng.js';
+import { writeFileAtomically } from './atomic-write.js';
 
 const MAGIC = 'FFCKPT1\n';
 export const CHECKPOINT_FILE = 'latest.ckpt';
@@ -57,20 +58,8 @@ export async function writeCheckpoint(dir: string, ckpt: Checkpoint): Promise<st
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(header.length, MAGIC.length);
   const target = path.join(dir, CHECKPOINT_FILE);
-  const tmp = path.join(dir, `.${CHECKPOINT_FILE}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.write(prefix);
-    await fh.write(header);
-    for (const t of ckpt.tensors.values()) await fh.write(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, target);
+  const tensors = [...ckpt.tensors.values()].map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  await writeFileAtomically(target, [prefix, header, ...tensors]);
   return target;
 }
 

@@ -3,8 +3,9 @@
 // label order (fc row i is classes[i]). All model-file I/O goes through here, so the storage can
 // move (e.g. behind an artifact store) without touching the engine, the worker or the API. Never
 // imports TensorFlow.js: the API reads these files without loading the engine.
-import { link, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomically } from '../checkpoint/atomic-write.js';
 import type { StateDict } from '../weights/pth-loader.js';
 import { encodePth } from '../weights/pth-writer.js';
 import type { ValPredictions } from './val-predictions.js';
@@ -25,29 +26,13 @@ export function classesFilePath(dir: string): string {
   return path.join(dir, CLASSES_FILE);
 }
 
-/** Writes `bytes` to `file` via a fsynced temp file and a rename: readers never see a torn file. */
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.write(bytes);
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, file);
-}
-
 /** Stores `sd` as the run's `epoch` model and the class names beside it. */
 export async function writeModelFiles(dir: string, epochs: readonly ModelEpoch[], sd: StateDict, classes: readonly string[]): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeAtomically(classesFilePath(dir), Buffer.from(`${JSON.stringify(classes)}\n`, 'utf8'));
+  await writeFileAtomically(classesFilePath(dir), [Buffer.from(`${JSON.stringify(classes)}\n`, 'utf8')]);
   const [first, ...rest] = epochs;
   if (first === undefined) return;
-  await writeAtomically(modelFilePath(dir, first), encodePth(sd));
+  await writeFileAtomically(modelFilePath(dir, first), [encodePth(sd)]);
   // When the last epoch is also the best one, both names share one file (a hard link): half the disk.
   for (const epoch of rest) {
     const tmp = path.join(dir, `.model-${epoch}.${process.pid}.link`);
@@ -77,7 +62,7 @@ export async function findModelFile(dir: string, epoch: ModelEpoch): Promise<Sto
 
 export async function writePredictions(dir: string, predictions: ValPredictions): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeAtomically(path.join(dir, PREDICTIONS_FILE), Buffer.from(JSON.stringify(predictions), 'utf8'));
+  await writeFileAtomically(path.join(dir, PREDICTIONS_FILE), [Buffer.from(JSON.stringify(predictions), 'utf8')]);
 }
 
 /** The stored val predictions in `dir`, or undefined when the run left none. */
