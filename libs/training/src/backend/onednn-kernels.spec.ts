@@ -5,9 +5,10 @@
 import { initBackend } from './init-backend.js';
 import { tf } from './tf.js';
 import { batchNormTrain, type BatchNormState } from '../model/batch-norm.js';
+import { NATIVE_ENABLED } from '../train/testing/cpu-paths.js';
 import { maxRelErr } from '../train/testing/max-rel-err.js';
 
-const native = process.env.FLEET_NATIVE === '0' ? describe.skip : describe;
+const native = NATIVE_ENABLED ? describe : describe.skip;
 
 type Shape = [number, number, number, number];
 

@@ -4,6 +4,7 @@
 import { currentBackend, initBackend } from './init-backend.js';
 import { tf } from './tf.js';
 import { tryInitWebgpu } from './webgpu-backend.js';
+import { NATIVE_ENABLED } from '../train/testing/cpu-paths.js';
 
 // Probed on the side without touching TensorFlow.js's current backend: does an adapter exist, and is it software?
 const reasons: string[] = [];
@@ -19,7 +20,7 @@ if (!probe && !inCi) console.warn(`webgpu chain tests skipped: ${reasons.join(';
 
   it("'auto' takes webgpu only on a hardware adapter, else falls through to the CPU path", async () => {
     const picked = await initBackend('auto');
-    const cpuPath = process.env.FLEET_NATIVE === '0' ? 'wasm' : 'wasm+onednn';
+    const cpuPath = NATIVE_ENABLED ? 'wasm+onednn' : 'wasm';
     expect(picked.name).toBe(probe!.adapter.software ? cpuPath : 'webgpu');
   });
 

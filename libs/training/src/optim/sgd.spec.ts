@@ -1,5 +1,6 @@
 import { initBackend } from '../backend/init-backend.js';
 import { tf } from '../backend/tf.js';
+import { NATIVE_ENABLED } from '../train/testing/cpu-paths.js';
 import { Sgd, stepLr } from './sgd.js';
 
 /** Three steps of one optimizer over two parameters (one large enough to be split across threads). */
@@ -66,7 +67,7 @@ describe('stepLr (StepLR stepped per epoch)', () => {
   });
 });
 
-const native = process.env.FLEET_NATIVE === '0' ? describe.skip : describe;
+const native = NATIVE_ENABLED ? describe : describe.skip;
 
 native('Sgd on the native path', () => {
   it.each([
