@@ -6,13 +6,12 @@
 import { link, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomically } from '../checkpoint/atomic-write.js';
+import type { ModelEpoch } from '../contracts.js';
 import type { StateDict } from '../weights/pth-loader.js';
 import { encodePth } from '../weights/pth-writer.js';
 import type { ValPredictions } from './val-predictions.js';
 
-export const MODEL_EPOCHS = ['best', 'final'] as const;
-/** best: the epoch with the highest val accuracy (the first one reaching it); final: the last epoch. */
-export type ModelEpoch = (typeof MODEL_EPOCHS)[number];
+export { MODEL_EPOCHS, type ModelEpoch } from '../contracts.js';
 
 export const CLASSES_FILE = 'classes.json';
 /** the best epoch's val predictions (see val-predictions) */
