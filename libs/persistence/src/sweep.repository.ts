@@ -196,12 +196,12 @@ export class SweepRepository {
     await this.prisma.$transaction([
       this.prisma.sweep.create({ data: { id: sweep.id, name: sweep.name ?? null, base: sweep.base as object, grid: sweep.grid as object, createdAt: new Date(start) } }),
       this.prisma.$executeRaw`
-        INSERT INTO "Experiment" ("id", "name", "sweepId", "gridValues", "dataset", "weights", "strategy", "lr", "lrFactor", "momentum", "weightDecay",
+        INSERT INTO "Experiment" ("id", "name", "sweepId", "gridValues", "dataset", "weights", "parentExperimentId", "parentEpoch", "strategy", "lr", "lrFactor", "momentum", "weightDecay",
                                   "epochs", "batchSize", "imageSize", "seed", "stepSize", "gamma", "priority", "createdAt")
-        SELECT "id", "name", "sweepId", "gridValues", "dataset", "weights", "strategy", "lr", "lrFactor", "momentum", "weightDecay",
+        SELECT "id", "name", "sweepId", "gridValues", "dataset", "weights", "parentExperimentId", "parentEpoch", "strategy", "lr", "lrFactor", "momentum", "weightDecay",
                "epochs", "batchSize", "imageSize", "seed", "stepSize", "gamma", "priority", "createdAt"
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
-          "id" text, "name" text, "sweepId" text, "gridValues" jsonb, "dataset" text, "weights" text, "strategy" text,
+          "id" text, "name" text, "sweepId" text, "gridValues" jsonb, "dataset" text, "weights" text, "parentExperimentId" text, "parentEpoch" text, "strategy" text,
           "lr" double precision, "lrFactor" double precision, "momentum" double precision, "weightDecay" double precision,
           "epochs" integer, "batchSize" integer, "imageSize" integer, "seed" integer, "stepSize" integer, "gamma" double precision,
           "priority" integer, "createdAt" timestamp(3))`,

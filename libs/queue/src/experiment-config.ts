@@ -7,7 +7,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy, ValidateIf, validateSync, type ValidationError } from 'class-validator';
 import { MODEL_EPOCHS, PRETRAINED_STRATEGIES, STRATEGIES, TRAIN_DEFAULTS, type Strategy, type TrainHyperparams } from '@fleet/training/contracts.js';
 import type { FieldError } from './field-error.js';
-import { checkRunWeights, isRunWeights, withWeightsDefaults, type WeightsSource } from './weights-source.js';
+import { checkRunWeights, isWeightsObject, withWeightsDefaults, type WeightsSource } from './weights-source.js';
 
 /**
  * A single path segment: no separators, no NUL, not "." or "..". Unicode is fine. Whether the name
@@ -53,7 +53,7 @@ const CONFIG_FIELD_SET: ReadonlySet<string> = new Set(EXPERIMENT_CONFIG_FIELDS);
 /** The first problem of a weights value as a whole; the object form's own fields are checked by checkRunWeights. */
 function weightsProblem(value: unknown, strategy: unknown): string | undefined {
   if (value === undefined) return `weights is required by strategy "${String(strategy)}" (it starts from pretrained weights)`;
-  if (isRunWeights(value)) return undefined;
+  if (isWeightsObject(value)) return undefined;
   if (typeof value !== 'string') return 'weights must be a file name under WEIGHTS_ROOT or a run\'s model {experiment, epoch}';
   if (value.length < 1) return 'weights must be longer than or equal to 1 characters';
   if (value.length > 255) return 'weights must be shorter than or equal to 255 characters';
@@ -228,6 +228,6 @@ export function validateExperimentConfig(raw: unknown): FieldError[] {
   const known = flattenValidationErrors(validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }));
   // The object form of weights names its own fields (weights.experiment, weights.epoch).
   const weights = (raw as Record<string, unknown>)['weights'];
-  const weightsFields = isRunWeights(weights) ? checkRunWeights(weights) : [];
+  const weightsFields = isWeightsObject(weights) ? checkRunWeights(weights) : [];
   return [...unknown, ...known.filter((e) => CONFIG_FIELD_SET.has(e.field)), ...weightsFields];
 }

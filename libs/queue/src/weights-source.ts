@@ -21,7 +21,8 @@ export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 
 const RUN_WEIGHTS_KEYS: ReadonlySet<string> = new Set(['experiment', 'epoch']);
 
-export function isRunWeights(value: unknown): value is RunWeights {
+/** The object form (its fields not checked yet: see checkRunWeights). */
+export function isWeightsObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -44,7 +45,7 @@ export function checkRunWeights(value: Record<string, unknown>, field = 'weights
 
 /** The object form with its default filled in (epoch best); strings and anything else unchanged. */
 export function withWeightsDefaults(value: unknown): unknown {
-  if (!isRunWeights(value) || value.epoch !== undefined) return value;
+  if (!isWeightsObject(value) || value['epoch'] !== undefined) return value;
   return { ...value, epoch: 'best' };
 }
 

@@ -11,6 +11,7 @@ import { QueueService } from '../queue/queue.service.js';
 import type { CreateExperimentDto } from './dto/experiment-input.dto.js';
 import { ExperimentEventsService } from './experiment-events.service.js';
 import { FileRootsService } from './file-roots.service.js';
+import { ModelFileService } from './model-file.service.js';
 
 @Injectable()
 export class ExperimentService {
@@ -21,6 +22,7 @@ export class ExperimentService {
     private readonly queue: QueueService,
     private readonly files: FileRootsService,
     private readonly events: ExperimentEventsService,
+    private readonly models: ModelFileService,
   ) {}
 
   async create(dto: CreateExperimentDto): Promise<ExperimentRecord> {
@@ -41,10 +43,14 @@ export class ExperimentService {
     return record;
   }
 
-  /** 400 naming the field unless the dataset folder (and weights file) exist inside their roots. */
+  /**
+   * 400 naming the field unless the dataset folder (and weights file) exist inside their roots, or,
+   * for a chained run, the parent run can be started from (see ModelFileService.checkParent).
+   */
   async checkFiles(config: Pick<ExperimentConfigData, 'dataset' | 'weights'>, fields = { dataset: 'dataset', weights: 'weights' }): Promise<void> {
     await this.files.checkDataset(config.dataset, fields.dataset);
-    if (config.weights !== undefined) await this.files.checkWeights(config.weights, fields.weights);
+    if (typeof config.weights === 'string') await this.files.checkWeights(config.weights, fields.weights);
+    else if (config.weights !== undefined) await this.models.checkParent(config.weights, fields.weights);
   }
 
   async get(id: string): Promise<ExperimentWithEpochs> {

@@ -59,6 +59,16 @@ export async function findModelFile(dir: string, epoch: ModelEpoch): Promise<Sto
   }
 }
 
+/**
+ * The stored `epoch` model of experiment `experimentId` under `artifactsDir`, or undefined when the
+ * run left none (or it was removed). The one place that maps a run to its model's location: the
+ * API (downloads, checking a chained run's parent) and the worker (a chained run's starting
+ * weights) both come through here, so an artifact store replaces this function and nothing else.
+ */
+export function findRunModel(artifactsDir: string, experimentId: string, epoch: ModelEpoch): Promise<StoredModel | undefined> {
+  return findModelFile(path.join(artifactsDir, experimentId), epoch);
+}
+
 export async function writePredictions(dir: string, predictions: ValPredictions): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFileAtomically(path.join(dir, PREDICTIONS_FILE), [Buffer.from(JSON.stringify(predictions), 'utf8')]);
