@@ -1,10 +1,12 @@
 // The two forms of `weights` (a file name, or a parent run's model) as the API and the worker check them.
-import { applyExperimentDefaults, validateExperimentConfig } from './experiment-config.js';
+import { applyExperimentDefaults, validateExperimentConfig, type ExperimentConfigData } from './experiment-config.js';
 import { parseTrainJobData } from './train-job.js';
 import { checkRunWeights, describeWeights, parseWeightsFrom, withWeightsDefaults } from './weights-source.js';
 
 const PARENT = '3f2b8c1e-4d5a-4b6c-8d7e-9f0a1b2c3d4e';
 const base = { dataset: 'tiny', strategy: 'finetune' as const };
+/** The config with defaults and these weights, whatever their shape (the point of the checks below). */
+const withWeights = (weights: unknown, strategy: ExperimentConfigData['strategy'] = 'finetune') => applyExperimentDefaults({ ...base, strategy, weights } as Partial<ExperimentConfigData>);
 
 describe('weights: a parent run', () => {
   it('defaults epoch to best and leaves file names alone', () => {
@@ -12,16 +14,16 @@ describe('weights: a parent run', () => {
     expect(withWeightsDefaults({ experiment: PARENT, epoch: 'final' })).toEqual({ experiment: PARENT, epoch: 'final' });
     expect(withWeightsDefaults('resnet18.pth')).toBe('resnet18.pth');
     const input = { experiment: PARENT };
-    expect(applyExperimentDefaults({ ...base, weights: input }).weights).toEqual({ experiment: PARENT, epoch: 'best' });
+    expect(withWeights(input).weights).toEqual({ experiment: PARENT, epoch: 'best' });
     expect(input).toEqual({ experiment: PARENT }); // a sweep's base is shared by its cells: never mutated
   });
 
   it('accepts both forms in a complete config', () => {
-    expect(validateExperimentConfig(applyExperimentDefaults({ ...base, weights: { experiment: PARENT } }))).toEqual([]);
-    expect(validateExperimentConfig(applyExperimentDefaults({ ...base, weights: { experiment: PARENT, epoch: 'final' } }))).toEqual([]);
-    expect(validateExperimentConfig(applyExperimentDefaults({ ...base, weights: 'resnet18.pth' }))).toEqual([]);
+    expect(validateExperimentConfig(withWeights({ experiment: PARENT }))).toEqual([]);
+    expect(validateExperimentConfig(withWeights({ experiment: PARENT, epoch: 'final' }))).toEqual([]);
+    expect(validateExperimentConfig(withWeights('resnet18.pth'))).toEqual([]);
     // scratch ignores its weights, whichever form (a sweep's base may carry them for every strategy)
-    expect(validateExperimentConfig(applyExperimentDefaults({ ...base, strategy: 'scratch', weights: { experiment: PARENT } }))).toEqual([]);
+    expect(validateExperimentConfig(withWeights({ experiment: PARENT }, 'scratch'))).toEqual([]);
   });
 
   it.each([
@@ -32,7 +34,7 @@ describe('weights: a parent run', () => {
     [{ experiment: PARENT, epoch: 3 }, 'weights.epoch', 'weights.epoch must be one of best, final'],
     [{ experiment: PARENT, file: 'x.pth' }, 'weights.file', "weights.file should not exist (a run's weights are {experiment, epoch})"],
   ])('%p -> %s', (weights, field, reason) => {
-    expect(validateExperimentConfig(applyExperimentDefaults({ ...base, weights }))).toEqual([{ field, reason }]);
+    expect(validateExperimentConfig(withWeights(weights))).toEqual([{ field, reason }]);
   });
 
   it('names the field under the prefix it is given (sweep cells)', () => {
@@ -40,14 +42,14 @@ describe('weights: a parent run', () => {
   });
 
   it('keeps the string form exactly as before', () => {
-    expect(validateExperimentConfig(applyExperimentDefaults({ ...base, weights: '../x.pth' }))).toEqual([{ field: 'weights', reason: 'weights must be a plain file name (no "/", "\\", NUL, "." or "..")' }]);
-    expect(validateExperimentConfig(applyExperimentDefaults({ ...base, weights: '' }))).toEqual([{ field: 'weights', reason: 'weights must be longer than or equal to 1 characters' }]);
-    expect(validateExperimentConfig(applyExperimentDefaults({ ...base, weights: 'a'.repeat(256) }))).toEqual([{ field: 'weights', reason: 'weights must be shorter than or equal to 255 characters' }]);
-    expect(validateExperimentConfig(applyExperimentDefaults({ ...base, weights: ['a.pth'] }))).toEqual([{ field: 'weights', reason: "weights must be a file name under WEIGHTS_ROOT or a run's model {experiment, epoch}" }]);
+    expect(validateExperimentConfig(withWeights('../x.pth'))).toEqual([{ field: 'weights', reason: 'weights must be a plain file name (no "/", "\\", NUL, "." or "..")' }]);
+    expect(validateExperimentConfig(withWeights(''))).toEqual([{ field: 'weights', reason: 'weights must be longer than or equal to 1 characters' }]);
+    expect(validateExperimentConfig(withWeights('a'.repeat(256)))).toEqual([{ field: 'weights', reason: 'weights must be shorter than or equal to 255 characters' }]);
+    expect(validateExperimentConfig(withWeights(['a.pth']))).toEqual([{ field: 'weights', reason: "weights must be a file name under WEIGHTS_ROOT or a run's model {experiment, epoch}" }]);
   });
 
   it('is checked again in job payloads (epoch must be present there)', () => {
-    const config = applyExperimentDefaults({ ...base, weights: { experiment: PARENT } });
+    const config = withWeights({ experiment: PARENT });
     expect(parseTrainJobData({ experimentId: PARENT, config }).config.weights).toEqual({ experiment: PARENT, epoch: 'best' });
     expect(() => parseTrainJobData({ experimentId: PARENT, config: { ...config, weights: { experiment: PARENT, epoch: 'worst' } } })).toThrow('config.weights.epoch: weights.epoch must be one of best, final');
   });

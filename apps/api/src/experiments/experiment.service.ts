@@ -2,10 +2,12 @@
 // Enqueue failure policy: the row is stored first (so the job never references a missing row), and
 // if the job cannot be added it is marked failed with the reason ("could not enqueue: ...") rather
 // than deleted, so the attempt stays visible in the history; the client gets a 503.
-import { ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { applyExperimentDefaults, pickExperimentConfig, validateExperimentConfig, type ExperimentConfigData } from '@fleet/queue';
 import { ExperimentRepository, FINAL_STATUSES, InvalidCursorError, type ExperimentPage, type ExperimentQuery, type ExperimentRecord, type ExperimentWithEpochs } from '@fleet/persistence';
+import { removeRunArtifacts } from '@fleet/training/model-files/model-files.js';
+import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
 import { FieldValidationException } from '../common/field-errors.js';
 import { QueueService } from '../queue/queue.service.js';
 import type { CreateExperimentDto } from './dto/experiment-input.dto.js';
@@ -18,6 +20,7 @@ export class ExperimentService {
   private readonly logger = new Logger('ExperimentService');
 
   constructor(
+    @Inject(FLEET_CONFIG) private readonly config: FleetConfig,
     private readonly experiments: ExperimentRepository,
     private readonly queue: QueueService,
     private readonly files: FileRootsService,
@@ -66,6 +69,33 @@ export class ExperimentService {
       if (err instanceof InvalidCursorError) throw FieldValidationException.of('cursor', err.message);
       throw err;
     }
+  }
+
+  /**
+   * Deletes a finished single run: its row, its epochs and its files under ARTIFACTS_DIR. Refused
+   * (409, with the reason) while it is queued or running, when it belongs to a sweep, and while
+   * chained runs that start from its model are queued or running (or a searched sweep may still
+   * create some): those would lose their starting weights. Finished chained runs stay, with
+   * parent.experimentId null.
+   */
+  async delete(id: string): Promise<void> {
+    const outcome = await this.experiments.delete(id);
+    if (!outcome.deleted) {
+      switch (outcome.reason) {
+        case 'not-found':
+          throw new NotFoundException(`experiment ${id} not found`);
+        case 'active':
+          throw new ConflictException(`experiment ${id} is ${outcome.status}: cancel it first, only finished runs can be deleted`);
+        case 'sweep':
+          throw new ConflictException(`experiment ${id} is a run of sweep ${outcome.sweepId}: runs of a sweep are kept with their sweep`);
+        case 'children':
+          throw new ConflictException(`experiment ${id} is the parent of queued or running chained runs (${outcome.children.join(', ')}): they start from its model; cancel them or wait until they finish`);
+        case 'searches':
+          throw new ConflictException(`experiment ${id} is the parent (base.weights) of searched sweeps still scheduling runs (${outcome.sweeps.join(', ')}): cancel them or wait until they finish`);
+      }
+    }
+    // After the row: a failure here leaves files nobody lists (logged), never a row without its files.
+    await removeRunArtifacts(this.config.artifactsDir, id).catch((err: unknown) => this.logger.warn(`experiment ${id} deleted, but its files under ARTIFACTS_DIR were not: ${err instanceof Error ? err.message : String(err)}`));
   }
 
   /**

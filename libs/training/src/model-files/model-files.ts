@@ -69,6 +69,11 @@ export function findRunModel(artifactsDir: string, experimentId: string, epoch: 
   return findModelFile(path.join(artifactsDir, experimentId), epoch);
 }
 
+/** Removes everything a run left under `artifactsDir` (models, predictions, checkpoint); a no-op when nothing is there. */
+export async function removeRunArtifacts(artifactsDir: string, experimentId: string): Promise<void> {
+  await rm(path.join(artifactsDir, experimentId), { recursive: true, force: true });
+}
+
 export async function writePredictions(dir: string, predictions: ValPredictions): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeFileAtomically(path.join(dir, PREDICTIONS_FILE), [Buffer.from(JSON.stringify(predictions), 'utf8')]);
