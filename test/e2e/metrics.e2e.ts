@@ -7,8 +7,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createExperiment, startE2eFleet, tinyExperiment, TEST_WEIGHTS, TINY_DATASET, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { defaultTestBackend, freePort, type WorkerHandle } from '../support/fleet-harness.js';
-import { dashboardTargets } from '../support/grafana-dashboard.js';
-import { promqlMetricNames } from '../support/promql-names.js';
+import { dashboardTargets } from '../../deploy/grafana/check/dashboard-model.js';
+import { promqlMetricNames } from '../../deploy/grafana/check/promql-names.js';
 import { scrape, type Scrape } from '../support/prom-text.js';
 import { waitFor } from '../support/wait-for.js';
 

@@ -1,11 +1,12 @@
-// deploy/grafana/finetune-fleet.json: a valid dashboard model that queries only series the API and
-// the workers expose, and README's "Metrics" table lists exactly the fleet_ metrics they register.
-// No services needed: the registries are built without reading anything.
+// finetune-fleet.json: a valid dashboard model that queries only series the API and the workers
+// expose, and README's "Metrics" table lists exactly the fleet_ metrics they register. No services
+// needed: the registries are built without reading anything. (Paths are from the repository root,
+// where npm test runs.)
 import { readFile } from 'node:fs/promises';
 import { createApiRegistry, exposedSeriesNames } from '../../apps/api/src/metrics/api-metrics.js';
 import { WorkerMetrics } from '../../apps/worker/src/worker-metrics.js';
-import { dashboardProblems, dashboardTargets } from '../support/grafana-dashboard.js';
-import { promqlMetricNames } from '../support/promql-names.js';
+import { dashboardProblems, dashboardTargets } from './check/dashboard-model.js';
+import { promqlMetricNames } from './check/promql-names.js';
 
 const DASHBOARD = 'deploy/grafana/finetune-fleet.json';
 
