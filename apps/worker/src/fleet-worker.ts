@@ -84,15 +84,16 @@ export class FleetWorker {
 
   /** Starts the training children, registers the worker and starts taking jobs. */
   async start(): Promise<BackendInfo> {
-    const backends = await Promise.all(this.children.map((c) => c.start()));
-    const backend = backends[0] as BackendInfo;
-    const self: WorkerRegistration = { id: this.id, host: os.hostname(), pid: process.pid, gpu: this.options.gpu, backend: backend.name, backendInfo: backend.info };
-    this.metrics.setBackend(backend);
+    // First: a taken metrics port fails the start before any training process exists.
     if (this.options.metricsPort !== undefined) {
       this.metricsServer = new MetricsServer(this.metrics.registry, this.options.config.metricsToken, this.log);
       const port = await this.metricsServer.listen(this.options.metricsPort);
       this.log(`metrics on http://0.0.0.0:${port}/metrics${this.options.config.metricsToken ? ' (bearer token required)' : ''}`);
     }
+    const backends = await Promise.all(this.children.map((c) => c.start()));
+    const backend = backends[0] as BackendInfo;
+    const self: WorkerRegistration = { id: this.id, host: os.hostname(), pid: process.pid, gpu: this.options.gpu, backend: backend.name, backendInfo: backend.info };
+    this.metrics.setBackend(backend);
     await this.workers.register(self);
     this.metrics.heartbeatWritten();
     this.heartbeat = new Heartbeat(this.workers, self, () => this.processor.runningExperimentIds()[0] ?? null, this.options.heartbeatMs, this.log, () => this.metrics.heartbeatWritten());

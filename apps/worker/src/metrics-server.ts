@@ -2,7 +2,7 @@
 // With METRICS_TOKEN set it answers only `Authorization: Bearer <token>`.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { metricsTokenAccepted } from '@fleet/config';
+import { StartupError, metricsTokenAccepted } from '@fleet/config';
 import type { Registry } from 'prom-client';
 
 export class MetricsServer {
@@ -39,7 +39,8 @@ export class MetricsServer {
   /** Listens on every interface (Prometheus scrapes from elsewhere); rejects with the port when it is taken. */
   listen(port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(new Error(`metrics port ${port}: ${err.message}`));
+      // A StartupError: the worker exits with this one line, like an unreachable Postgres.
+      const onError = (err: Error): void => reject(new StartupError(`--metrics-port ${port} cannot be used: ${err.message}`));
       this.server.once('error', onError);
       this.server.listen(port, () => {
         this.server.off('error', onError);
