@@ -1,16 +1,17 @@
 // Fail fast at boot (CONVENTIONS 7): a missing or invalid setting, or an unreachable Postgres or
 // Redis, stops the API and the worker with exit code 1 and ONE line saying what is wrong.
 import { spawn } from 'node:child_process';
-import { testDatabaseUrl } from '../test-env.mjs';
+import net from 'node:net';
+import { testDatabaseUrl, testRedisUrl } from '../test-env.mjs';
 
 interface Exit {
   code: number | null;
   stderrLines: string[];
 }
 
-function runApp(entry: string, env: Record<string, string | undefined>): Promise<Exit> {
+function runApp(entry: string, env: Record<string, string | undefined>, args: string[] = []): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], {
+    const child = spawn(process.execPath, [entry, ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } as NodeJS.ProcessEnv,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -52,5 +53,21 @@ describe.each(apps)('%s startup', (_name, entry) => {
     expect(result.code).toBe(1);
     expect(result.stderrLines).toHaveLength(1);
     expect(result.stderrLines[0]).toContain('cannot reach Postgres');
+  });
+});
+
+describe('worker startup', () => {
+  it('names a metrics port that is taken in one line, before starting any training process', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const result = await runApp('dist/apps/worker/src/main.js', { DATABASE_URL: testDatabaseUrl(), REDIS_URL: testRedisUrl(), QUEUE_PREFIX: 'startup-metrics-port' }, ['--backend', 'cpu', '--metrics-port', String(port)]);
+      expect(result.code).toBe(1);
+      expect(result.stderrLines).toHaveLength(1);
+      expect(result.stderrLines[0]).toMatch(new RegExp(`^worker: --metrics-port ${port} cannot be used: listen EADDRINUSE`));
+    } finally {
+      taken.close();
+    }
   });
 });

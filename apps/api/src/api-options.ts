@@ -28,6 +28,8 @@ export interface ApiOptions {
   enqueueTimeoutMs: number;
   /** How often searched sweeps are topped up with their next cells (as cells end); 0 turns the timer off. Default 1000 ms */
   sweepTickMs: number;
+  /** How long one read of the fleet's state (queue, runs, workers, epochs) serves GET /metrics. Default 2000 ms */
+  metricsCacheMs: number;
 }
 
 export const DEFAULT_API_OPTIONS: ApiOptions = {
@@ -39,6 +41,7 @@ export const DEFAULT_API_OPTIONS: ApiOptions = {
   dashboard: true,
   enqueueTimeoutMs: 5000,
   sweepTickMs: 1000,
+  metricsCacheMs: 2000,
 };
 
 export type { FleetConfig };

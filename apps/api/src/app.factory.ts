@@ -7,6 +7,8 @@ import type { LogLevel } from '@nestjs/common';
 import { DEFAULT_API_OPTIONS, type ApiOptions, type FleetConfig } from './api-options.js';
 import { AppModule } from './app.module.js';
 import { checkJsonBody } from './common/json-depth.js';
+import { ApiMetrics } from './metrics/api-metrics.service.js';
+import { httpMetrics } from './metrics/http-metrics.middleware.js';
 
 export interface CreateAppOptions extends Partial<ApiOptions> {
   /** Nest log levels. Default: error, warn, log */
@@ -17,6 +19,9 @@ export async function createApp(config: FleetConfig, options: CreateAppOptions =
   const { logger = ['error', 'warn', 'log'], ...overrides } = options;
   const apiOptions: ApiOptions = { ...DEFAULT_API_OPTIONS, ...overrides };
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, apiOptions), { bodyParser: false, logger });
+  const metrics = app.get(ApiMetrics);
+  // First, so every request is timed, including those the body parser or a guard refuses.
+  app.use(httpMetrics((o) => metrics.observeHttp(o)));
   app.useBodyParser('json', { limit: apiOptions.bodyLimit });
   app.use(checkJsonBody(apiOptions.maxJsonDepth));
   app.set('trust proxy', false);

@@ -18,6 +18,9 @@ import { ExperimentModelController } from './experiments/experiment-model.contro
 import { ModelFileService } from './experiments/model-file.service.js';
 import { FileRootsService } from './experiments/file-roots.service.js';
 import { HealthController } from './health/health.controller.js';
+import { ApiMetrics } from './metrics/api-metrics.service.js';
+import { FleetStateReader } from './metrics/fleet-state.reader.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { QueueService } from './queue/queue.service.js';
 import { RedisCloser, redisProvider } from './redis/redis.provider.js';
 import { CompareService } from './sweeps/compare.service.js';
@@ -45,7 +48,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: options.dashboard ? [DashboardModule.forRoot({ redisUrl: config.redisUrl, queuePrefix: config.queuePrefix, apiKey: config.apiKey })] : [],
-      controllers: [ExperimentController, ExperimentModelController, ExperimentEventsController, SweepController, WorkersController, HealthController],
+      controllers: [ExperimentController, ExperimentModelController, ExperimentEventsController, SweepController, WorkersController, HealthController, MetricsController],
       providers: [
         { provide: FLEET_CONFIG, useValue: config },
         { provide: API_OPTIONS, useValue: options },
@@ -62,6 +65,8 @@ export class AppModule {
         SweepService,
         SweepSchedulerService,
         CompareService,
+        FleetStateReader,
+        ApiMetrics,
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -3,18 +3,20 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { MetricsTime, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { FleetConfig } from '@fleet/config';
 import { ExperimentRunRepository, PrismaService, SweepSearchRepository, WorkerRepository, type WorkerRegistration } from '@fleet/persistence';
-import { JobName, QueueName, type TrainJobResult } from '@fleet/queue';
+import { JobName, QueueName, recordEpochStats, type TrainJobResult } from '@fleet/queue';
 import type { BackendInfo } from '@fleet/training/contracts.js';
 import { CancelListener } from './cancel.listener.js';
 import { ExperimentEventPublisher } from './experiment-event.publisher.js';
 import { Heartbeat } from './heartbeat.js';
+import { MetricsServer } from './metrics-server.js';
 import { TrainExperimentProcessor } from './train-experiment.processor.js';
 import { TrainingChildHost } from './training-child.host.js';
 import type { WorkerOptions } from './worker-options.js';
+import { WorkerMetrics } from './worker-metrics.js';
 
 export interface FleetWorkerOptions extends WorkerOptions {
   config: FleetConfig;
@@ -46,6 +48,9 @@ export class FleetWorker {
   private readonly runs: ExperimentRunRepository;
   private readonly events: ExperimentEventPublisher;
   private stopping: Promise<void> | undefined;
+  readonly metrics: WorkerMetrics;
+  private metricsServer: MetricsServer | undefined;
+  private epochStatsFailing = false;
 
   constructor(private readonly options: FleetWorkerOptions) {
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
@@ -69,7 +74,9 @@ export class FleetWorker {
       children: this.children,
       log: this.log,
       onRunningChanged: () => void this.heartbeat?.beat(),
+      onEpochStored: ({ backend, strategy, metrics }) => this.recordEpochStats(backend, strategy, metrics.seconds, metrics.imagesPerSec),
     });
+    this.metrics = new WorkerMetrics({ id: this.id, host: os.hostname(), gpu: options.gpu, slots: options.concurrency });
     this.cancels = new CancelListener(config.redisUrl, config.queuePrefix, (experimentId) => {
       if (this.processor.cancel(experimentId)) this.log(`cancel: stopping experiment ${experimentId} at the next batch`);
     });
@@ -77,11 +84,19 @@ export class FleetWorker {
 
   /** Starts the training children, registers the worker and starts taking jobs. */
   async start(): Promise<BackendInfo> {
+    // First: a taken metrics port fails the start before any training process exists.
+    if (this.options.metricsPort !== undefined) {
+      this.metricsServer = new MetricsServer(this.metrics.registry, this.options.config.metricsToken, this.log);
+      const port = await this.metricsServer.listen(this.options.metricsPort);
+      this.log(`metrics on http://0.0.0.0:${port}/metrics${this.options.config.metricsToken ? ' (bearer token required)' : ''}`);
+    }
     const backends = await Promise.all(this.children.map((c) => c.start()));
     const backend = backends[0] as BackendInfo;
     const self: WorkerRegistration = { id: this.id, host: os.hostname(), pid: process.pid, gpu: this.options.gpu, backend: backend.name, backendInfo: backend.info };
+    this.metrics.setBackend(backend);
     await this.workers.register(self);
-    this.heartbeat = new Heartbeat(this.workers, self, () => this.processor.runningExperimentIds()[0] ?? null, this.options.heartbeatMs, this.log);
+    this.metrics.heartbeatWritten();
+    this.heartbeat = new Heartbeat(this.workers, self, () => this.processor.runningExperimentIds()[0] ?? null, this.options.heartbeatMs, this.log, () => this.metrics.heartbeatWritten());
     this.heartbeat.start();
     await this.cancels.start();
 
@@ -93,6 +108,8 @@ export class FleetWorker {
       lockDuration: this.options.lockDurationMs,
       stalledInterval: this.options.stalledIntervalMs,
       maxStalledCount: MAX_STALLS,
+      // BullMQ's own completed/failed counts per minute (Queue.getMetrics): the API's fleet_queue_jobs_*_total.
+      metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
       autorun: false,
     });
     worker.on('error', (err) => this.log(`queue error: ${err.message}`));
@@ -132,7 +149,28 @@ export class FleetWorker {
     if (job.name !== JobName.TrainExperiment) {
       throw new UnrecoverableError(`unknown job name "${job.name}" on queue ${QueueName.Train}`);
     }
-    return this.processor.process(job, token);
+    const ended = this.metrics.jobStarted();
+    try {
+      const result = await this.processor.process(job, token);
+      ended(result.cancelled ? 'cancelled' : result.stopped ? 'stopped' : 'completed');
+      return result;
+    } catch (err) {
+      ended(err instanceof WaitingError ? 'handed_back' : 'failed');
+      throw err;
+    }
+  }
+
+  /** Adds a stored epoch to the fleet-wide histograms in Redis; a failure is logged once per outage, never fails the run. */
+  private recordEpochStats(backend: string, strategy: string, seconds: number, imagesPerSec: number): void {
+    recordEpochStats(this.redis, this.options.config.queuePrefix, { backend, strategy, seconds, imagesPerSec }).then(
+      () => {
+        this.epochStatsFailing = false;
+      },
+      (err: unknown) => {
+        if (!this.epochStatsFailing) this.log(`epoch metrics not recorded (will keep trying with the next epochs): ${err instanceof Error ? err.message : String(err)}`);
+        this.epochStatsFailing = true;
+      },
+    );
   }
 
   /**
@@ -155,6 +193,7 @@ export class FleetWorker {
     await this.workers.remove(this.id).catch((err: unknown) => this.log(`could not remove worker row: ${err instanceof Error ? err.message : String(err)}`));
     await this.redis.quit().catch(() => undefined);
     await this.prisma.$disconnect();
+    await this.metricsServer?.close();
     this.log(`worker ${this.id} stopped`);
   }
 }

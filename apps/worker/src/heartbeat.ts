@@ -14,6 +14,8 @@ export class Heartbeat {
     private readonly current: () => string | null,
     private readonly intervalMs: number,
     private readonly log: (line: string) => void,
+    /** Told after each heartbeat that reached the database (the worker's metrics). */
+    private readonly onWritten: () => void = () => undefined,
   ) {}
 
   start(): void {
@@ -28,6 +30,7 @@ export class Heartbeat {
   async beat(): Promise<void> {
     try {
       await this.workers.heartbeat(this.self, this.current());
+      this.onWritten();
       if (this.failing) this.log('heartbeat: database reachable again');
       this.failing = false;
     } catch (err) {

@@ -35,6 +35,8 @@ export interface TrainExperimentProcessorOptions {
   progressIntervalMs?: number;
   /** Called when the set of running experiments changes (the heartbeat reports it at once). */
   onRunningChanged?: () => void;
+  /** Called after each epoch is stored (the fleet-wide epoch metrics); must not throw. */
+  onEpochStored?: (epoch: { backend: string; strategy: string; metrics: EpochMetrics }) => void;
   log?: (line: string) => void;
 }
 
@@ -157,6 +159,7 @@ export class TrainExperimentProcessor {
               },
               onEpoch: async (metrics: EpochMetrics) => {
                 summary = { experimentId, ...(await this.recordEpoch(experimentId, metrics)) };
+                this.options.onEpochStored?.({ backend: backend.name, strategy: data.config.strategy, metrics });
                 if (metrics.epoch >= data.config.epochs) return succeed();
                 // A cancel published while this worker's subscriber was reconnecting is still seen here.
                 if ((await this.options.redis.exists(cancelledKey(config.queuePrefix, experimentId)).catch(() => 0)) === 1) this.stop(experimentId, 'cancel');

@@ -13,11 +13,12 @@ describe('parseWorkerOptions', () => {
       stalledIntervalMs: 30_000,
       heartbeatMs: 5_000,
       childRecycle: { maxJobs: 1000, maxHeapBytes: 3584 * 1024 ** 2, maxRssBytes: 0 },
+      metricsPort: undefined,
     });
   });
 
   it('reads flags and the environment', () => {
-    const opts = parseWorkerOptions(argv('--gpu', '1', '--concurrency', '2', '--backend', 'wasm+onednn', '--threads', '2'), {
+    const opts = parseWorkerOptions(argv('--gpu', '1', '--concurrency', '2', '--backend', 'wasm+onednn', '--threads', '2', '--metrics-port', '9464'), {
       WORKER_LOCK_DURATION_MS: '2000',
       WORKER_STALLED_INTERVAL_MS: '1000',
       WORKER_HEARTBEAT_MS: '500',
@@ -34,6 +35,7 @@ describe('parseWorkerOptions', () => {
       stalledIntervalMs: 1000,
       heartbeatMs: 500,
       childRecycle: { maxJobs: 50, maxHeapBytes: 0, maxRssBytes: 6144 * 1024 ** 2 },
+      metricsPort: 9464,
     });
   });
 
@@ -41,8 +43,16 @@ describe('parseWorkerOptions', () => {
     expect(parseWorkerOptions(argv(), { WORKER_BACKEND: 'cpu' }).backend).toBe('cpu');
   });
 
+  it('takes the metrics port from WORKER_METRICS_PORT when the flag is absent; the flag wins', () => {
+    expect(parseWorkerOptions(argv(), { WORKER_METRICS_PORT: '9100' }).metricsPort).toBe(9100);
+    expect(parseWorkerOptions(argv('--metrics-port', '9200'), { WORKER_METRICS_PORT: '9100' }).metricsPort).toBe(9200);
+  });
+
   it.each([
     [argv('--backend', 'cuda'), {}, /--backend must be one of/],
+    [argv('--metrics-port', '0'), {}, /--metrics-port must be between 1 and 65535/],
+    [argv('--metrics-port', 'http'), {}, /--metrics-port must be an integer/],
+    [argv(), { WORKER_METRICS_PORT: '70000' }, /WORKER_METRICS_PORT must be between 1 and 65535/],
     [argv('--concurrency', '0'), {}, /--concurrency must be between 1 and 64/],
     [argv('--gpu', 'x'), {}, /--gpu must be an integer/],
     [argv('--threads', '0'), {}, /--threads must be between 1 and 1024/],

@@ -28,6 +28,11 @@ export interface WorkerOptions {
   heartbeatMs: number;
   /** When a training process is replaced between jobs; see ChildRecycleOptions for the defaults. */
   childRecycle: ChildRecycleOptions;
+  /**
+   * Port of this worker's Prometheus endpoint (GET /metrics on all interfaces, METRICS_TOKEN
+   * applies). Default: none, no endpoint (env WORKER_METRICS_PORT)
+   */
+  metricsPort: number | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -55,9 +60,11 @@ export function parseWorkerOptions(argv: string[], env: Env = process.env): Work
     .option('--gpu <index>', 'GPU index (sets CUDA_VISIBLE_DEVICES for training)', (v) => int('--gpu', v, 0, 0, 1024))
     .option('--concurrency <n>', 'jobs trained at once, one training process each', (v) => int('--concurrency', v, 1, 1, 64))
     .option('--backend <name>', `training backend: ${WORKER_BACKENDS.join('|')}`, (v) => backendOf('--backend', v))
-    .option('--threads <n>', 'CPU threads per training process (native kernels)', (v) => int('--threads', v, 1, 1, 1024));
+    .option('--threads <n>', 'CPU threads per training process (native kernels)', (v) => int('--threads', v, 1, 1, 1024))
+    .option('--metrics-port <port>', 'serve Prometheus metrics on this port (GET /metrics)', (v) => int('--metrics-port', v, 0, 1, 65535));
   program.parse(argv);
-  const opts = program.opts<{ gpu?: number; concurrency?: number; backend?: WorkerBackend; threads?: number }>();
+  const opts = program.opts<{ gpu?: number; concurrency?: number; backend?: WorkerBackend; threads?: number; metricsPort?: number }>();
+  const envMetricsPort = int('WORKER_METRICS_PORT', env.WORKER_METRICS_PORT, 0, 1, 65535);
   const lockDurationMs = int('WORKER_LOCK_DURATION_MS', env.WORKER_LOCK_DURATION_MS, 30_000, 500, 3_600_000);
   return {
     gpu: opts.gpu,
@@ -73,5 +80,6 @@ export function parseWorkerOptions(argv: string[], env: Env = process.env): Work
       maxHeapBytes: int('WORKER_CHILD_MAX_HEAP_MB', env.WORKER_CHILD_MAX_HEAP_MB, DEFAULT_CHILD_RECYCLE.maxHeapBytes / MiB, 0, 4096) * MiB,
       maxRssBytes: int('WORKER_CHILD_MAX_RSS_MB', env.WORKER_CHILD_MAX_RSS_MB, DEFAULT_CHILD_RECYCLE.maxRssBytes / MiB, 0, 16_777_216) * MiB,
     },
+    metricsPort: opts.metricsPort ?? (envMetricsPort === 0 ? undefined : envMetricsPort),
   };
 }

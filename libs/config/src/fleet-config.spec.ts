@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       maxSweepRuns: 1000,
       queuePrefix: 'fleet',
       artifactsRetentionDays: 0,
+      metricsToken: undefined,
     });
   });
 
@@ -31,10 +32,11 @@ describe('loadConfig', () => {
         MAX_SWEEP_RUNS: '50',
         QUEUE_PREFIX: 'ci',
         ARTIFACTS_RETENTION_DAYS: '30',
+        METRICS_TOKEN: 'scrape',
       },
       '/',
     );
-    expect(config).toMatchObject({ port: 8080, apiKey: 'secret', maxSweepRuns: 50, dataRoot: '/d', queuePrefix: 'ci', artifactsRetentionDays: 30 });
+    expect(config).toMatchObject({ port: 8080, apiKey: 'secret', maxSweepRuns: 50, dataRoot: '/d', queuePrefix: 'ci', artifactsRetentionDays: 30, metricsToken: 'scrape' });
   });
 
   it.each([

@@ -27,6 +27,11 @@ export interface FleetConfig {
    * before the API removes them; its metrics stay. 0 keeps them forever. Default 0
    */
   artifactsRetentionDays: number;
+  /**
+   * When set, GET /metrics (API) and the worker's metrics port answer only requests with
+   * `Authorization: Bearer <token>`; unset, they are open (scraped on an internal network).
+   */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +95,7 @@ function dirVar(env: Env, name: string, fallback: string, cwd: string): string {
 /** Parses and validates the environment. Throws ConfigError with one clear line. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): FleetConfig {
   const apiKey = env.API_KEY;
+  const metricsToken = env.METRICS_TOKEN;
   return {
     databaseUrl: urlVar(env, 'DATABASE_URL', ['postgresql:', 'postgres:'], CONFIG_DEFAULTS.databaseUrl),
     redisUrl: urlVar(env, 'REDIS_URL', ['redis:', 'rediss:'], CONFIG_DEFAULTS.redisUrl),
@@ -101,6 +107,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxSweepRuns: intVar(env, 'MAX_SWEEP_RUNS', CONFIG_DEFAULTS.maxSweepRuns, 1, 1_000_000),
     queuePrefix: env.QUEUE_PREFIX && env.QUEUE_PREFIX.trim() !== '' ? env.QUEUE_PREFIX : CONFIG_DEFAULTS.queuePrefix,
     artifactsRetentionDays: intVar(env, 'ARTIFACTS_RETENTION_DAYS', CONFIG_DEFAULTS.artifactsRetentionDays, 0, 36_500),
+    metricsToken: metricsToken === undefined || metricsToken === '' ? undefined : metricsToken,
   };
 }
 

@@ -1,2 +1,3 @@
 export * from './fleet-config.js';
 export * from './startup-checks.js';
+export * from './metrics-token.js';

@@ -4,7 +4,7 @@
 // succeeded when a cancel arrives a moment late).
 import type { EpochMetrics } from '@fleet/training/contracts.js';
 import type { Prisma } from './generated/prisma/client.js';
-import type { ExperimentStatus } from './generated/prisma/enums.js';
+import { ExperimentStatus } from './generated/prisma/enums.js';
 import { toColumns } from './epoch-metric.repository.js';
 import { decodeCursor, encodeCursor, type ExperimentQuery, type ExperimentSortField } from './experiment-query.js';
 import { toExperimentColumns, toExperimentRecord, type ExperimentRecord, type NewExperiment } from './experiment.mapper.js';
@@ -178,5 +178,16 @@ export class ExperimentRepository {
       await tx.experiment.updateMany({ where: { id: { in: rows.map((r) => r.id) }, status: { in: RETRYABLE }, artifactsPurgedAt: null }, data: reset });
       return rows.map((r) => toExperimentRecord({ ...r, ...reset }));
     });
+  }
+
+  /**
+   * Experiments per status, every status present (0 when none), for the metrics gauge. One
+   * GROUP BY over the (status, createdAt) index; the API caches it between scrapes.
+   */
+  async countByStatus(): Promise<Record<ExperimentStatus, number>> {
+    const counts = Object.fromEntries(Object.values(ExperimentStatus).map((s) => [s, 0])) as Record<ExperimentStatus, number>;
+    const groups = await this.prisma.experiment.groupBy({ by: ['status'], _count: { _all: true } });
+    for (const g of groups) counts[g.status] = g._count._all;
+    return counts;
   }
 }

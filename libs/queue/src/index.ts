@@ -4,3 +4,4 @@ export * from './job-options.js';
 export * from './experiment-config.js';
 export * from './train-job.js';
 export * from './weights-source.js';
+export * from './epoch-stats.js';

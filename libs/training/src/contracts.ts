@@ -89,4 +89,6 @@ export interface BackendInfo {
   name: BackendName;
   /** adapter vendor/architecture/description, device, or build details */
   info?: string;
+  /** webgpu only: the adapter (its name is Dawn's device name, e.g. "NVIDIA A100-SXM4-80GB"). */
+  adapter?: { name: string };
 }

@@ -21,10 +21,11 @@ interface BackendCandidate {
   /** the TensorFlow.js backend it runs on (wasm+onednn is wasm with native kernels). Default: name */
   tfBackend?: string;
   /**
-   * Loads and registers the backend; resolves to a description, or throws when unavailable.
-   * `forced`: this backend was asked for by name (webgpu then accepts a software adapter).
+   * Loads and registers the backend; resolves to a description (with the adapter on webgpu), or
+   * throws when unavailable. `forced`: this backend was asked for by name (webgpu then accepts a
+   * software adapter).
    */
-  load(forced: boolean): Promise<string>;
+  load(forced: boolean): Promise<string | Omit<BackendInfo, 'name'>>;
 }
 
 // Dynamic import through a variable so TypeScript does not require the optional packages' types.
@@ -49,7 +50,8 @@ const CANDIDATES: readonly BackendCandidate[] = [
     // Only when Dawn finds a GPU adapter (--gpu N picks it); lavapipe only when forced. See webgpu-backend.ts.
     name: 'webgpu',
     async load(forced) {
-      return (await loadWebgpuBackend({ allowSoftware: forced || undefined })).info;
+      const webgpu = await loadWebgpuBackend({ allowSoftware: forced || undefined });
+      return { info: webgpu.info, adapter: { name: webgpu.adapter.name } };
     },
   },
   {
@@ -120,13 +122,13 @@ export async function initBackend(preference: BackendPreference = 'auto', log: (
   const failures: string[] = [];
   for (const candidate of candidates) {
     try {
-      const info = await candidate.load(preference !== 'auto');
+      const loaded = await candidate.load(preference !== 'auto');
       const tfBackend = candidate.tfBackend ?? candidate.name;
       if (!(await tf.setBackend(tfBackend))) throw new Error('tf.setBackend returned false');
       await tf.ready();
-      current = { name: candidate.name, info };
+      current = { name: candidate.name, ...(typeof loaded === 'string' ? { info: loaded } : loaded) };
       currentTfBackend = tfBackend;
-      log(`training backend: ${candidate.name} (${info})`);
+      log(`training backend: ${candidate.name} (${current.info ?? ''})`);
       return current;
     } catch (err) {
       failures.push(`${candidate.name}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);

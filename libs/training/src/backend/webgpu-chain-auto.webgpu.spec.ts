@@ -23,7 +23,7 @@ if (!probe && !inCi) console.warn(`webgpu chain tests skipped: ${reasons.join(';
   it('prefers webgpu over wasm and records the adapter', async () => {
     const log: string[] = [];
     const picked = await initBackend('auto', (line) => log.push(line));
-    expect(picked).toEqual({ name: 'webgpu', info: probe!.info });
+    expect(picked).toEqual({ name: 'webgpu', info: probe!.info, adapter: { name: probe!.adapter.name } });
     expect(currentBackend()).toEqual(picked);
     expect(log).toEqual([`training backend: webgpu (${probe!.info})`]);
   });

@@ -24,9 +24,9 @@ if (!probe && !inCi) console.warn(`webgpu chain tests skipped: ${reasons.join(';
     expect(picked.name).toBe(probe!.adapter.software ? cpuPath : 'webgpu');
   });
 
-  it("'webgpu' forces it, even on a software adapter, and records the adapter description", async () => {
+  it("'webgpu' forces it, even on a software adapter, and records the adapter description and name", async () => {
     const picked = await initBackend('webgpu');
-    expect(picked).toEqual({ name: 'webgpu', info: probe!.info });
+    expect(picked).toEqual({ name: 'webgpu', info: probe!.info, adapter: { name: probe!.adapter.name } });
     expect(currentBackend()).toEqual(picked);
     expect(tf.getBackend()).toBe('webgpu');
     const y = tf.tidy(() => tf.sum(tf.mul(tf.range(0, 4096), 2)));
