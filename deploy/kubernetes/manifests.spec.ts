@@ -158,7 +158,7 @@ describe('files applied on their own (secrets/, optional/)', () => {
   it('are valid against their schemas, in namespace fleet', () => {
     expect([...SECRETS, ...OPTIONAL].flatMap(schemaProblems)).toEqual([]);
     expect([...SECRETS, ...OPTIONAL].map((o) => o.metadata.namespace)).toEqual([...SECRETS, ...OPTIONAL].map(() => 'fleet'));
-    expect(OPTIONAL.map((o) => o.kind).sort()).toEqual(['Pod', 'ServiceMonitor']);
+    expect(OPTIONAL.map((o) => o.kind).sort()).toEqual(['Pod', 'PodMonitor', 'ServiceMonitor']);
   });
 });
 
@@ -207,5 +207,11 @@ describe('the checks catch what they are for', () => {
       ]),
     );
     expect(problems).toHaveLength(5);
+  });
+
+  it('a PodMonitor whose port the worker does not declare', () => {
+    const monitor = structuredClone(OPTIONAL.find((o) => o.kind === 'PodMonitor') as KubeObject);
+    (monitor.spec as { podMetricsEndpoints: { port: string }[] }).podMetricsEndpoints[0]!.port = 'metric';
+    expect(crossReferenceProblems([...base, monitor], SECRETS)).toEqual(['PodMonitor/fleet-worker: port "metric" is not a named container port of Deployment/fleet-worker']);
   });
 });

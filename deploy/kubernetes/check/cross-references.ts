@@ -105,6 +105,16 @@ export function crossReferenceProblems(objects: KubeObject[], externalSecrets: K
       if (!target || (target.apiVersion !== (ref.apiVersion ?? 'apps/v1'))) problems.push(`${id(o)}: scaleTargetRef ${ref.apiVersion ?? 'apps/v1'} ${ref.kind ?? 'Deployment'}/${ref.name} is not among the objects`);
       else if ((target.spec as Rec).replicas !== undefined) problems.push(`${id(o)}: ${id(target)} sets spec.replicas, which every apply would reset under the autoscaler`);
     }
+    if (o.kind === 'PodMonitor') {
+      const spec = o.spec as { selector: { matchLabels?: Record<string, string> }; podMetricsEndpoints: { port?: string }[] };
+      const pods = selectedWorkloads(objects, spec.selector.matchLabels);
+      if (pods.length === 0) problems.push(`${id(o)}: its selector matches no workload's pods`);
+      for (const e of spec.podMetricsEndpoints) {
+        for (const w of pods) {
+          if (!(podOf(w)?.spec.containers ?? []).some((c) => (c.ports ?? []).some((p) => p.name === e.port))) problems.push(`${id(o)}: port "${e.port}" is not a named container port of ${id(w)}`);
+        }
+      }
+    }
     if (o.kind === 'ServiceMonitor') {
       const spec = o.spec as { selector: { matchLabels?: Record<string, string> }; endpoints: { port?: string }[] };
       const services = objects.filter((s) => s.kind === 'Service' && selects(spec.selector.matchLabels, s.metadata.labels as Record<string, string>));
