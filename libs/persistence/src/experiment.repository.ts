@@ -14,6 +14,9 @@ export interface ExperimentWithEpochs extends ExperimentRecord {
   epochs: EpochMetrics[];
 }
 
+/** What delete() did: removed, or refused because the run is still queued/running. */
+export type DeleteOutcome = { deleted: true } | { deleted: false; status: ExperimentStatus } | null;
+
 export interface ExperimentPage {
   items: ExperimentRecord[];
   nextCursor: string | null;
@@ -98,15 +101,59 @@ export class ExperimentRepository {
   }
 
   /**
+   * Deletes a finished run and (cascade) its epochs. A queued or running run is refused: a worker
+   * may be writing its files and epochs; cancel it first. null when the id is unknown.
+   */
+  async delete(id: string): Promise<DeleteOutcome> {
+    return this.prisma.$transaction(async (tx) => {
+      const [row] = await tx.$queryRaw<{ status: ExperimentStatus }[]>`SELECT "status" FROM "Experiment" WHERE "id" = ${id} FOR UPDATE`;
+      if (!row) return null;
+      if (ACTIVE.includes(row.status)) return { deleted: false, status: row.status };
+      await tx.experiment.delete({ where: { id } });
+      return { deleted: true };
+    });
+  }
+
+  /**
+   * Finished runs whose files outlived the retention period (finished before `before`) and are not
+   * removed yet, oldest first.
+   */
+  async listArtifactsExpired(before: Date, limit: number): Promise<string[]> {
+    const rows = await this.prisma.experiment.findMany({
+      where: { status: { notIn: ACTIVE }, finishedAt: { lt: before }, artifactsPurgedAt: null },
+      select: { id: true },
+      orderBy: [{ finishedAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Marks the runs' files as removed and returns the ids it marked: only runs still finished and
+   * not marked yet, so a run retried meanwhile keeps its files and two API replicas purging at once
+   * each remove a disjoint set. Mark first, then remove: a retry is refused once marked.
+   */
+  async markArtifactsPurged(ids: string[], at = new Date()): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      UPDATE "Experiment" SET "artifactsPurgedAt" = ${at}
+      WHERE "id" = ANY(${ids}) AND "status" NOT IN ('queued', 'running') AND "artifactsPurgedAt" IS NULL
+      RETURNING "id"`;
+    return rows.map((r) => r.id);
+  }
+
+  /**
    * failed/cancelled -> queued (stored epochs are kept: the worker upserts epochs, so a re-run
-   * replaces them one by one). Returns the records that were reset.
+   * replaces them one by one). Runs whose files the retention policy removed are left alone: their
+   * checkpoint is gone, so a re-run would retrain from scratch under epochs already stored.
+   * Returns the records that were reset.
    */
   async requeue(ids: string[]): Promise<ExperimentRecord[]> {
     if (ids.length === 0) return [];
     return this.prisma.$transaction(async (tx) => {
-      const rows = await tx.experiment.findMany({ where: { id: { in: ids }, status: { in: RETRYABLE } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      const rows = await tx.experiment.findMany({ where: { id: { in: ids }, status: { in: RETRYABLE }, artifactsPurgedAt: null }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
       const reset = { status: 'queued' as const, error: null, startedAt: null, finishedAt: null, workerId: null };
-      await tx.experiment.updateMany({ where: { id: { in: rows.map((r) => r.id) }, status: { in: RETRYABLE } }, data: reset });
+      await tx.experiment.updateMany({ where: { id: { in: rows.map((r) => r.id) }, status: { in: RETRYABLE }, artifactsPurgedAt: null }, data: reset });
       return rows.map((r) => toExperimentRecord({ ...r, ...reset }));
     });
   }

@@ -213,6 +213,24 @@ export class SweepRepository {
     await this.prisma.sweep.deleteMany({ where: { id } });
   }
 
+  /**
+   * Deletes a sweep whose runs have all ended, with (cascade) its runs, trials and epochs, and
+   * returns the ids of the runs it removed (their files are the caller's to remove). Under the
+   * sweep's row lock, which the search scheduler also takes, so no trial is handed out meanwhile.
+   * Refused (active > 0) while a run is queued or running; null when the id is unknown.
+   */
+  async deleteFinished(id: string): Promise<{ experimentIds: string[]; active: number } | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const [sweep] = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "Sweep" WHERE "id" = ${id} FOR UPDATE`;
+      if (!sweep) return null;
+      const runs = await tx.experiment.findMany({ where: { sweepId: id }, select: { id: true, status: true } });
+      const active = runs.filter((r) => r.status === 'queued' || r.status === 'running').length;
+      if (active > 0) return { experimentIds: [], active };
+      await tx.sweep.delete({ where: { id } });
+      return { experimentIds: runs.map((r) => r.id), active: 0 };
+    });
+  }
+
   async list(limit = DEFAULT_SWEEP_LIST_LIMIT): Promise<SweepSummary[]> {
     const sweeps = await this.prisma.sweep.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
     const counts = await this.countByStatus(sweeps.map((s) => s.id));

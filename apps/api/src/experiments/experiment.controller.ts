@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/error.response.js';
 import { UuidParam } from '../common/uuid.pipe.js';
 import { CreateExperimentDto } from './dto/experiment-input.dto.js';
@@ -46,5 +46,15 @@ export class ExperimentController {
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already finished' })
   async cancel(@Param('id', UuidParam) id: string): Promise<ExperimentDto> {
     return toExperimentDto(await this.experiments.cancel(id));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a finished experiment: its metrics, its job and its files under ARTIFACTS_DIR (model files, predictions, checkpoint)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Queued or running: cancel it first' })
+  async delete(@Param('id', UuidParam) id: string): Promise<void> {
+    await this.experiments.delete(id);
   }
 }

@@ -6,6 +6,7 @@ import { ConflictException, Injectable, Logger, NotFoundException, ServiceUnavai
 import { randomUUID } from 'node:crypto';
 import { applyExperimentDefaults, pickExperimentConfig, validateExperimentConfig, type ExperimentConfigData } from '@fleet/queue';
 import { ExperimentRepository, FINAL_STATUSES, InvalidCursorError, type ExperimentPage, type ExperimentQuery, type ExperimentRecord, type ExperimentWithEpochs } from '@fleet/persistence';
+import { RunFilesService } from '../artifacts/run-files.service.js';
 import { FieldValidationException } from '../common/field-errors.js';
 import { QueueService } from '../queue/queue.service.js';
 import type { CreateExperimentDto } from './dto/experiment-input.dto.js';
@@ -21,6 +22,7 @@ export class ExperimentService {
     private readonly queue: QueueService,
     private readonly files: FileRootsService,
     private readonly events: ExperimentEventsService,
+    private readonly runFiles: RunFilesService,
   ) {}
 
   async create(dto: CreateExperimentDto): Promise<ExperimentRecord> {
@@ -85,5 +87,27 @@ export class ExperimentService {
       this.logger.warn(`experiment ${id} cancelled in the database but Redis was not told: ${err instanceof Error ? err.message : String(err)}`);
     }
     return cancelled;
+  }
+
+  /**
+   * Deletes a finished run: its row and epochs, its finished BullMQ job, and its files under
+   * ARTIFACTS_DIR (models, predictions, checkpoint). 409 while it is queued or running.
+   */
+  async delete(id: string): Promise<void> {
+    const outcome = await this.experiments.delete(id);
+    if (outcome === null) throw new NotFoundException(`experiment ${id} not found`);
+    if (!outcome.deleted) throw new ConflictException(`experiment ${id} is ${outcome.status}: cancel it first, then delete it`);
+    await this.forgetJobs([id]);
+    await this.runFiles.remove([id]);
+  }
+
+  /** Drops finished jobs and cancel flags of deleted runs; the rows are gone, so a failure here only leaves clutter. */
+  async forgetJobs(ids: string[]): Promise<void> {
+    try {
+      await this.queue.removeJobs(ids);
+      await this.queue.clearCancelled(ids);
+    } catch (err) {
+      this.logger.warn(`deleted ${ids.length} runs but could not remove their BullMQ jobs: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 }
