@@ -347,7 +347,8 @@ async function submitComparison(base, nameSuffix, pretrainedId) {
     return await request('POST', '/api/sweeps', body({ experiment: pretrainedId, epoch: 'best' }));
   } catch (err) {
     // e.g. artifacts/ was cleaned while the database kept the run: its model is no longer stored.
-    if (!(err instanceof ApiError) || err.status !== 400 || !/weights/.test(err.message)) throw err;
+    // Only the chained-run check on the parent (field base.weights.experiment): any other 400 is a bug.
+    if (!(err instanceof ApiError) || err.status !== 400 || !/weights\.experiment/.test(err.message)) throw err;
     step(`backbone: run ${pretrainedId} can no longer be used (${err.message}); pretraining again`);
     const again = await ensurePretrainedRun(new Set([pretrainedId]));
     if (!again) return undefined;
