@@ -14,6 +14,7 @@ import type { ExperimentRunRepository, SweepSearchRepository } from '@fleet/pers
 import { cancelledKey, InvalidTrainJobError, parseTrainJobData, type ExperimentStatusName, type TrainJobData, type TrainJobResult } from '@fleet/queue';
 import type { BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
 import { CHECKPOINT_FILE } from '@fleet/training/checkpoint/checkpoint.js';
+import { findRunModel } from '@fleet/training/model-files/model-files.js';
 import type { ExperimentEventPublisher } from './experiment-event.publisher.js';
 import { faultPoint } from './fault-point.js';
 import { isTransientDbError, retryUntilDone } from './retry.js';
@@ -97,6 +98,7 @@ export class TrainExperimentProcessor {
 
     const checkpointDir = path.join(config.artifactsDir, experimentId);
     await this.prepareCheckpointDir(experimentId, checkpointDir);
+    const weightsPath = await this.weightsPath(job, data);
 
     const child = this.acquireChild();
     const backend = await child.start().catch(async (err: unknown) => {
@@ -137,7 +139,7 @@ export class TrainExperimentProcessor {
         ? { status: 'cancelled' as const }
         : await child.run(
             // resume: an earlier attempt (crashed or stopped worker) may have left a checkpoint.
-            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath: data.config.weights === undefined ? undefined : path.join(config.weightsRoot, data.config.weights), hyper: hyperOf(data), checkpointDir, resume: true, modelDir: checkpointDir },
+            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath, hyper: hyperOf(data), checkpointDir, resume: true, modelDir: checkpointDir },
             {
               onStarted: ({ startEpoch }) => {
                 resumedAfter = startEpoch;
@@ -242,6 +244,22 @@ export class TrainExperimentProcessor {
       this.log(`experiment ${experimentId} failed: ${message}`);
       throw new UnrecoverableError(message);
     }
+  }
+
+  /**
+   * The starting weights' file: a name under WEIGHTS_ROOT, or a chained run's parent model, looked
+   * up where the API found it (findRunModel). The API checked the parent at submit time; should its
+   * model have gone since (ARTIFACTS_DIR/<parent> removed), the run fails now, for good (no retry
+   * can bring the file back), with a reason that says so.
+   */
+  private async weightsPath(job: Job<unknown, TrainJobResult>, data: TrainJobData): Promise<string | undefined> {
+    const { weights } = data.config;
+    if (weights === undefined) return undefined;
+    if (typeof weights === 'string') return path.join(this.options.config.weightsRoot, weights);
+    const stored = await findRunModel(this.options.config.artifactsDir, weights.experiment, weights.epoch);
+    if (stored) return stored.file;
+    const message = `weights.experiment: the ${weights.epoch} model of parent run ${weights.experiment} is gone from ARTIFACTS_DIR (removed after this run was submitted); submit the run again from another parent`;
+    throw await this.failed(job, data.experimentId, new UnrecoverableError(message));
   }
 
   /**

@@ -14,9 +14,6 @@ export interface ExperimentWithEpochs extends ExperimentRecord {
   epochs: EpochMetrics[];
 }
 
-/** What delete() did: removed, or refused because the run is still queued/running. */
-export type DeleteOutcome = { deleted: true } | { deleted: false; status: ExperimentStatus } | null;
-
 export interface ExperimentPage {
   items: ExperimentRecord[];
   nextCursor: string | null;
@@ -27,6 +24,17 @@ export const DEFAULT_PAGE_SIZE = 50;
 
 const ACTIVE: ExperimentStatus[] = ['queued', 'running'];
 const RETRYABLE: ExperimentStatus[] = ['failed', 'cancelled'];
+
+/** What delete() did: deleted, or why not (nothing changed then). */
+export type DeleteExperimentOutcome =
+  | { deleted: true }
+  | { deleted: false; reason: 'not-found' }
+  | { deleted: false; reason: 'active'; status: ExperimentStatus }
+  | { deleted: false; reason: 'sweep'; sweepId: string }
+  /** queued or running chained runs that start from its model (at most 10 ids) */
+  | { deleted: false; reason: 'children'; children: string[] }
+  /** searched sweeps still handing out cells whose base starts from its model (at most 10 ids) */
+  | { deleted: false; reason: 'searches'; sweeps: string[] };
 
 export class ExperimentRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -94,24 +102,37 @@ export class ExperimentRepository {
     return count;
   }
 
+  /**
+   * Deletes a finished single run (and, by cascade, its epochs) unless something still needs it:
+   * it is queued/running, belongs to a sweep, or is the parent of queued/running chained runs (or
+   * of a searched sweep that may still create some). The row is locked first (FOR UPDATE), which
+   * waits for any insert of a child referencing it (inserts take a key-share lock on the parent):
+   * a child stored before the delete is counted, one stored after it fails its foreign key.
+   * Finished children keep their rows; their parentExperimentId becomes null (ON DELETE SET NULL).
+   */
+  async delete(id: string): Promise<DeleteExperimentOutcome> {
+    return this.prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ status: ExperimentStatus; sweepId: string | null }[]>`SELECT "status", "sweepId" FROM "Experiment" WHERE "id" = ${id} FOR UPDATE`;
+      const row = rows[0];
+      if (!row) return { deleted: false, reason: 'not-found' };
+      if (ACTIVE.includes(row.status)) return { deleted: false, reason: 'active', status: row.status };
+      if (row.sweepId !== null) return { deleted: false, reason: 'sweep', sweepId: row.sweepId };
+      const children = await tx.experiment.findMany({ where: { parentExperimentId: id, status: { in: ACTIVE } }, select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: 10 });
+      if (children.length > 0) return { deleted: false, reason: 'children', children: children.map((c) => c.id) };
+      const searches = await tx.$queryRaw<{ id: string }[]>`
+        SELECT "id" FROM "Sweep"
+        WHERE "search" IS NOT NULL AND "finishedAt" IS NULL AND "cancelledAt" IS NULL AND "base"->'weights'->>'experiment' = ${id}
+        ORDER BY "createdAt" LIMIT 10`;
+      if (searches.length > 0) return { deleted: false, reason: 'searches', sweeps: searches.map((s) => s.id) };
+      await tx.experiment.delete({ where: { id } });
+      return { deleted: true };
+    });
+  }
+
   /** Ids of a sweep's failed/cancelled runs, in creation order. */
   async listRetryable(sweepId: string): Promise<string[]> {
     const rows = await this.prisma.experiment.findMany({ where: { sweepId, status: { in: RETRYABLE } }, select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
     return rows.map((r) => r.id);
-  }
-
-  /**
-   * Deletes a finished run and (cascade) its epochs. A queued or running run is refused: a worker
-   * may be writing its files and epochs; cancel it first. null when the id is unknown.
-   */
-  async delete(id: string): Promise<DeleteOutcome> {
-    return this.prisma.$transaction(async (tx) => {
-      const [row] = await tx.$queryRaw<{ status: ExperimentStatus }[]>`SELECT "status" FROM "Experiment" WHERE "id" = ${id} FOR UPDATE`;
-      if (!row) return null;
-      if (ACTIVE.includes(row.status)) return { deleted: false, status: row.status };
-      await tx.experiment.delete({ where: { id } });
-      return { deleted: true };
-    });
   }
 
   /**
@@ -120,7 +141,8 @@ export class ExperimentRepository {
    */
   async listArtifactsExpired(before: Date, limit: number): Promise<string[]> {
     const rows = await this.prisma.experiment.findMany({
-      where: { status: { notIn: ACTIVE }, finishedAt: { lt: before }, artifactsPurgedAt: null },
+      // A parent of queued/running chained runs keeps its model until they have started from it.
+      where: { status: { notIn: ACTIVE }, finishedAt: { lt: before }, artifactsPurgedAt: null, children: { none: { status: { in: ACTIVE } } } },
       select: { id: true },
       orderBy: [{ finishedAt: 'asc' }, { id: 'asc' }],
       take: limit,

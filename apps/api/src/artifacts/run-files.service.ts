@@ -2,8 +2,7 @@
 // when a run or sweep is deleted or the retention period is over. The one place the API deletes run
 // files, so another artifact store only has to change this class.
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
+import { removeRunArtifacts } from '@fleet/training/model-files/model-files.js';
 import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
 
 /** Experiment ids are UUIDs; anything else must never be joined onto ARTIFACTS_DIR. */
@@ -21,7 +20,7 @@ export class RunFilesService {
     for (const id of experimentIds) {
       if (!EXPERIMENT_ID.test(id)) throw new Error(`not an experiment id: ${JSON.stringify(id)}`);
       try {
-        await rm(path.join(this.config.artifactsDir, id), { recursive: true, force: true });
+        await removeRunArtifacts(this.config.artifactsDir, id);
       } catch (err) {
         failures += 1;
         this.logger.error(`could not remove the files of experiment ${id}: ${err instanceof Error ? err.message : String(err)}`);

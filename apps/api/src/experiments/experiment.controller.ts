@@ -38,6 +38,16 @@ export class ExperimentController {
     return toExperimentDetailDto(await this.experiments.get(id));
   }
 
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a finished single run: its row, metrics and files under ARTIFACTS_DIR' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Queued or running, a run of a sweep, or the parent of queued/running chained runs (the reason says which)' })
+  async delete(@Param('id', UuidParam) id: string): Promise<void> {
+    await this.experiments.delete(id);
+  }
+
   @Post(':id/cancel')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel a queued or running experiment (metrics so far are kept)' })
@@ -46,15 +56,5 @@ export class ExperimentController {
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'Already finished' })
   async cancel(@Param('id', UuidParam) id: string): Promise<ExperimentDto> {
     return toExperimentDto(await this.experiments.cancel(id));
-  }
-
-  @Delete(':id')
-  @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a finished experiment: its metrics, its job and its files under ARTIFACTS_DIR (model files, predictions, checkpoint)' })
-  @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Queued or running: cancel it first' })
-  async delete(@Param('id', UuidParam) id: string): Promise<void> {
-    await this.experiments.delete(id);
   }
 }

@@ -17,6 +17,7 @@ export function toExperimentDto(e: ExperimentRecord): ExperimentDto {
     sweepId: e.sweepId,
     gridValues: e.gridValues,
     config: e.config as ExperimentConfig,
+    parent: e.parent,
     strategy: e.config.strategy,
     dataset: e.config.dataset,
     priority: e.priority,

@@ -3,7 +3,8 @@
 import { ConflictException, GoneException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import path from 'node:path';
 import { ExperimentRepository } from '@fleet/persistence';
-import { findModelFile, MODEL_EPOCHS, readPredictions, type ModelEpoch, type StoredModel } from '@fleet/training/model-files/model-files.js';
+import type { RunWeights } from '@fleet/queue';
+import { findRunModel, MODEL_EPOCHS, readPredictions, type ModelEpoch, type StoredModel } from '@fleet/training/model-files/model-files.js';
 import type { ValPredictions } from '@fleet/training/model-files/val-predictions.js';
 import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
 import { FieldValidationException } from '../common/field-errors.js';
@@ -30,10 +31,28 @@ export class ModelFileService {
 
   async find(id: string, epoch: ModelEpoch): Promise<ExperimentModel> {
     const experiment = await this.succeeded(id);
-    const stored = await findModelFile(path.join(this.config.artifactsDir, id), epoch);
+    const stored = await findRunModel(this.config.artifactsDir, id, epoch);
     if (!stored) throw new NotFoundException(`experiment ${id} has no ${epoch} model file under ARTIFACTS_DIR (removed, or trained before runs kept their models)`);
     const epochNumber = epoch === 'best' ? (experiment.bestEpoch ?? experiment.epochsDone) : experiment.epochsDone;
     return { ...stored, epoch, epochNumber };
+  }
+
+  /**
+   * 400 naming `<field>.experiment` unless `parent` can start a chained run now: the run exists,
+   * has succeeded, and its `epoch` model is still stored. There is no owner or tenant in this API
+   * (one shared API key), so a run is "foreign" when the fleet no longer holds its model: removed
+   * from ARTIFACTS_DIR, or trained before runs kept their models.
+   */
+  async checkParent(parent: RunWeights, field = 'weights'): Promise<void> {
+    const name = `${field}.experiment`;
+    const experiment = await this.experiments.findById(parent.experiment);
+    if (!experiment) throw FieldValidationException.of(name, `${name}: no experiment ${parent.experiment}`);
+    if (experiment.status !== 'succeeded') {
+      throw FieldValidationException.of(name, `${name}: experiment ${parent.experiment} is ${experiment.status}; only a succeeded run's model can be started from`);
+    }
+    if (!(await findRunModel(this.config.artifactsDir, parent.experiment, parent.epoch))) {
+      throw FieldValidationException.of(name, `${name}: experiment ${parent.experiment} has no ${parent.epoch} model under ARTIFACTS_DIR any more (removed, or trained before runs kept their models)`);
+    }
   }
 
   /** The best epoch's val predictions and confusion matrix. */
