@@ -7,7 +7,7 @@ import type { Prisma } from './generated/prisma/client.js';
 import type { ExperimentStatus } from './generated/prisma/enums.js';
 import { toColumns } from './epoch-metric.repository.js';
 import { decodeCursor, encodeCursor, type ExperimentQuery, type ExperimentSortField } from './experiment-query.js';
-import { toExperimentColumns, toExperimentRecord, type ExperimentRecord, type NewExperiment } from './experiment.mapper.js';
+import { rethrowParentGone, toExperimentColumns, toExperimentRecord, type ExperimentRecord, type NewExperiment } from './experiment.mapper.js';
 import type { PrismaService } from './prisma.service.js';
 
 export interface ExperimentWithEpochs extends ExperimentRecord {
@@ -40,7 +40,7 @@ export class ExperimentRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async create(experiment: NewExperiment): Promise<ExperimentRecord> {
-    const row = await this.prisma.experiment.create({ data: toExperimentColumns(experiment, new Date()) });
+    const row = await this.prisma.experiment.create({ data: toExperimentColumns(experiment, new Date()) }).catch(rethrowParentGone);
     return toExperimentRecord(row);
   }
 

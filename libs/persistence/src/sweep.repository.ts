@@ -3,7 +3,7 @@
 import type { ExperimentConfigField } from '@fleet/queue';
 import { Prisma } from './generated/prisma/client.js';
 import type { ExperimentStatus } from './generated/prisma/enums.js';
-import { toExperimentColumns, toGridValues, type NewExperiment } from './experiment.mapper.js';
+import { rethrowParentGone, toExperimentColumns, toGridValues, type NewExperiment } from './experiment.mapper.js';
 import type { PrismaService } from './prisma.service.js';
 
 export interface NewSweep {
@@ -101,6 +101,8 @@ export type CompareGroupField = ExperimentConfigField | 'trial';
 
 function groupColumn(field: CompareGroupField): Prisma.Sql {
   if (field === 'trial') return Prisma.sql`(SELECT t."index" FROM "SweepTrial" t WHERE t."id" = e."trialId")`;
+  // A chained run's weights are its parent's model, "<parent id>:<best|final>" (as the CLI writes it).
+  if (field === 'weights') return Prisma.sql`COALESCE(e."weights", e."parentExperimentId" || ':' || e."parentEpoch")`;
   if (!Object.hasOwn(GROUP_COLUMNS, field)) throw new Error(`not a groupable experiment field: ${String(field)}`);
   return Prisma.raw(`e.${GROUP_COLUMNS[field]}`);
 }
@@ -205,7 +207,7 @@ export class SweepRepository {
           "lr" double precision, "lrFactor" double precision, "momentum" double precision, "weightDecay" double precision,
           "epochs" integer, "batchSize" integer, "imageSize" integer, "seed" integer, "stepSize" integer, "gamma" double precision,
           "priority" integer, "createdAt" timestamp(3))`,
-    ]);
+    ]).catch(rethrowParentGone);
   }
 
   /** Deletes a sweep and (cascade) its experiments. */

@@ -7,7 +7,7 @@ import { ConflictException, Inject, Injectable, Logger, NotFoundException, Servi
 import { randomUUID } from 'node:crypto';
 import { isCategorical, parseSweepSearch, type SweepSearchView } from '@fleet/contracts';
 import { EXPERIMENT_CONFIG_FIELDS, applyExperimentDefaults, isWeightsObject, validateExperimentConfig, type ExperimentConfigData, type FieldError } from '@fleet/queue';
-import { ExperimentRepository, SweepRepository, SweepSearchRepository, type NewExperiment, type SweepSummary, type SweepWithRuns } from '@fleet/persistence';
+import { ExperimentRepository, ParentRunGoneError, SweepRepository, SweepSearchRepository, type NewExperiment, type SweepSummary, type SweepWithRuns } from '@fleet/persistence';
 import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
 import { FieldValidationException } from '../common/field-errors.js';
 import { ExperimentService } from '../experiments/experiment.service.js';
@@ -91,7 +91,10 @@ export class SweepService {
     const fields = { dataset: 'dataset' in grid ? 'grid.dataset' : 'base.dataset', weights: 'weights' in grid ? 'grid.weights' : 'base.weights' };
     for (const f of files.values()) await this.experiments.checkFiles(f, fields);
 
-    await this.sweeps.createWithExperiments({ id: sweepId, name: dto.name ?? null, base: dto.base, grid: grid as Record<string, unknown[]> }, planned);
+    await this.sweeps.createWithExperiments({ id: sweepId, name: dto.name ?? null, base: dto.base, grid: grid as Record<string, unknown[]> }, planned).catch((err: unknown) => {
+      if (err instanceof ParentRunGoneError) throw FieldValidationException.of(`${fields.weights}.experiment`, `${fields.weights}.experiment: ${err.message}`);
+      throw err;
+    });
     try {
       await this.queue.enqueue(planned.map((e) => ({ data: { experimentId: e.id, config: e.config }, priority: e.priority })));
     } catch (err) {
