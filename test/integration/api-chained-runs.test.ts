@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
+import { ExperimentRepository, ParentRunGoneError, SweepRepository } from '@fleet/persistence';
+import { applyExperimentDefaults } from '@fleet/queue';
 import { writeModelFiles } from '@fleet/training/model-files/model-files.js';
 import type { StateDict } from '@fleet/training/weights/pth-loader.js';
 import { startApi, type ApiTestContext } from './api-app.js';
@@ -104,6 +106,11 @@ describe('API chained runs', () => {
       [{ base: { dataset: ctx.dataset, strategy: 'finetune' }, grid: { weights: [[parent]] } }, 'grid.weights', /must be a string or a number/],
       [{ base: { dataset: ctx.dataset, strategy: 'finetune', weights: { experiment: await run('succeeded') } }, method: 'random', parameters: { lr: { values: [0.1, 0.01] } } }, 'base.weights.experiment', /has no best model/],
     ];
+    // Compared by weights, a parent's model is a group of its own, named as the CLI writes it.
+    const compared = await request(ctx.server).get(`/api/sweeps/${inGrid.body.id as string}/compare?groupBy=weights`);
+    expect(compared.status).toBe(200);
+    expect((compared.body.groups as { value: string }[]).map((g) => g.value).sort()).toEqual([`${parent}:final`, ctx.weights].sort());
+
     const before = await ctx.countExperiments();
     for (const [body, field, reason] of bad) {
       const res = await request(ctx.server).post('/api/sweeps').send(body as object);
@@ -152,6 +159,29 @@ describe('API chained runs', () => {
     await expect(access(path.join(ctx.config.artifactsDir, parent))).rejects.toThrow();
     expect((await request(ctx.server).get(`/api/experiments/${kid}`)).body).toMatchObject({ status: 'succeeded', parent: { experimentId: null, epoch: 'best' } });
     expect((await request(ctx.server).delete(`/api/experiments/${parent}`)).status).toBe(404);
+  });
+
+  it('a parent deleted between the check and the insert: nothing stored, ParentRunGoneError (the API answers 400)', async () => {
+    const repo = new ExperimentRepository(ctx.prisma);
+    const sweeps = new SweepRepository(ctx.prisma);
+    const config = applyExperimentDefaults({ dataset: ctx.dataset, strategy: 'finetune' as const, weights: { experiment: randomUUID(), epoch: 'best' as const } });
+    await expect(repo.create({ id: randomUUID(), config, priority: 0 })).rejects.toBeInstanceOf(ParentRunGoneError);
+    const sweepId = randomUUID();
+    await expect(sweeps.createWithExperiments({ id: sweepId, name: null, base: {}, grid: {} }, [{ id: randomUUID(), config, priority: 0 }])).rejects.toBeInstanceOf(ParentRunGoneError);
+    expect(await ctx.prisma.sweep.count({ where: { id: sweepId } })).toBe(0);
+  });
+
+  it("a sweep's retry skips chained runs whose parent was deleted, saying why", async () => {
+    const parent = await run('succeeded', ['best']);
+    const sweep = await request(ctx.server).post('/api/sweeps').send({ base: { dataset: ctx.dataset, strategy: 'finetune', epochs: 1, weights: { experiment: parent } }, grid: { seed: [0] } });
+    const cell = (sweep.body.experimentIds as string[])[0]!;
+    expect((await request(ctx.server).delete(`/api/experiments/${parent}`)).status).toBe(409);
+    await ctx.prisma.experiment.update({ where: { id: cell }, data: { status: 'failed' } });
+    expect((await request(ctx.server).delete(`/api/experiments/${parent}`)).status).toBe(204);
+    const retried = await request(ctx.server).post(`/api/sweeps/${sweep.body.id as string}/retry`);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toEqual({ experimentIds: [], skipped: [{ id: cell, reason: 'it started from a run that was deleted since; submit it again from another parent' }] });
+    expect(await ctx.prisma.experiment.findUniqueOrThrow({ where: { id: cell } })).toMatchObject({ status: 'failed', parentExperimentId: null, parentEpoch: 'best' });
   });
 
   it('DELETE: 409 for a queued run and for a run of a sweep', async () => {

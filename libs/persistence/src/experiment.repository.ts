@@ -135,6 +135,13 @@ export class ExperimentRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Those of `ids` that are chained runs whose parent row was deleted (they cannot start again). */
+  async listParentGone(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.prisma.experiment.findMany({ where: { id: { in: ids }, parentExperimentId: null, parentEpoch: { not: null } }, select: { id: true } });
+    return rows.map((r) => r.id);
+  }
+
   /**
    * failed/cancelled -> queued (stored epochs are kept: the worker upserts epochs, so a re-run
    * replaces them one by one). Returns the records that were reset.

@@ -188,7 +188,10 @@ export class SweepService {
   async retry(id: string): Promise<RetryResult> {
     if (!(await this.sweeps.exists(id))) throw new NotFoundException(`sweep ${id} not found`);
     let candidates = await this.experimentRepo.listRetryable(id);
-    const over: { id: string; reason: string }[] = [];
+    // A chained run whose parent was deleted has no starting weights any more.
+    const orphans = new Set(await this.experimentRepo.listParentGone(candidates));
+    const over: { id: string; reason: string }[] = [...orphans].map((o) => ({ id: o, reason: 'it started from a run that was deleted since; submit it again from another parent' }));
+    candidates = candidates.filter((c) => !orphans.has(c));
     const search = await this.searches.getSearch(id);
     if (search) {
       // A searched sweep keeps its budget: only as many runs as it has free slots go back now.
