@@ -184,6 +184,32 @@ describe('API chained runs', () => {
     expect(await ctx.prisma.experiment.findUniqueOrThrow({ where: { id: cell } })).toMatchObject({ status: 'failed', parentExperimentId: null, parentEpoch: 'best' });
   });
 
+  it('DELETE of a sweep: 409 while its runs are parents of queued chained runs or of an open search', async () => {
+    const sweep = await request(ctx.server).post('/api/sweeps').send({ base: { dataset: ctx.dataset, strategy: 'scratch', epochs: 1 }, grid: { seed: [0] } });
+    const cell = (sweep.body.experimentIds as string[])[0]!;
+    await ctx.prisma.experiment.update({ where: { id: cell }, data: { status: 'succeeded', bestEpoch: 1, epochsDone: 1 } });
+    await writeModelFiles(path.join(ctx.config.artifactsDir, cell), ['best'], stateDict, ['a', 'b']);
+
+    const kid = (await request(ctx.server).post('/api/experiments').send(child({ experiment: cell }))).body.id as string;
+    const byChild = await request(ctx.server).delete(`/api/sweeps/${sweep.body.id as string}`);
+    expect(byChild.status).toBe(409);
+    expect(byChild.body.message).toContain(`parents of queued or running chained runs (${kid})`);
+    await ctx.prisma.experiment.update({ where: { id: kid }, data: { status: 'succeeded' } });
+
+    const search = await request(ctx.server)
+      .post('/api/sweeps')
+      .send({ base: { dataset: ctx.dataset, strategy: 'finetune', epochs: 1, weights: { experiment: cell } }, method: 'random', parameters: { lr: { values: [0.1, 0.01] } }, budget: { maxTrials: 2, maxConcurrent: 1 } });
+    expect(search.status).toBe(201);
+    await ctx.prisma.experiment.updateMany({ where: { sweepId: search.body.id as string }, data: { status: 'succeeded' } });
+    const bySearch = await request(ctx.server).delete(`/api/sweeps/${sweep.body.id as string}`);
+    expect(bySearch.status).toBe(409);
+    expect(bySearch.body.message).toContain(`searched sweeps still scheduling runs (${search.body.id as string})`);
+
+    expect((await request(ctx.server).post(`/api/sweeps/${search.body.id as string}/cancel`)).status).toBe(200);
+    expect((await request(ctx.server).delete(`/api/sweeps/${sweep.body.id as string}`)).status).toBe(200);
+    expect((await request(ctx.server).get(`/api/experiments/${kid}`)).body.parent).toEqual({ experimentId: null, epoch: 'best' });
+  });
+
   it('DELETE: 409 for a queued run and for a run of a sweep', async () => {
     const queued = await run('queued');
     const active = await request(ctx.server).delete(`/api/experiments/${queued}`);

@@ -2,6 +2,8 @@
 import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { API_OPTIONS, FLEET_CONFIG, type ApiOptions, type FleetConfig } from './api-options.js';
+import { ArtifactRetentionService } from './artifacts/artifact-retention.service.js';
+import { RunFilesService } from './artifacts/run-files.service.js';
 import { ApiKeyGuard } from './common/api-key.guard.js';
 import { validationExceptionFactory } from './common/field-errors.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
@@ -52,6 +54,8 @@ export class AppModule {
         ...databaseProviders,
         QueueService,
         FileRootsService,
+        RunFilesService,
+        ArtifactRetentionService,
         ExperimentEventsService,
         ExperimentService,
         ModelFileService,

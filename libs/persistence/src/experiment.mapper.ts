@@ -30,6 +30,8 @@ export interface ExperimentRecord {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** When the retention policy removed the run's files (model, predictions, checkpoint); null while kept. */
+  artifactsPurgedAt: Date | null;
 }
 
 /** What the API stores for a new experiment (always status queued). */
@@ -101,6 +103,7 @@ export function toExperimentRecord(row: ExperimentRow): ExperimentRecord {
     createdAt: row.createdAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
+    artifactsPurgedAt: row.artifactsPurgedAt,
   };
 }
 

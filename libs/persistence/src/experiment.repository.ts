@@ -143,15 +143,46 @@ export class ExperimentRepository {
   }
 
   /**
+   * Finished runs whose files outlived the retention period (finished before `before`) and are not
+   * removed yet, oldest first.
+   */
+  async listArtifactsExpired(before: Date, limit: number): Promise<string[]> {
+    const rows = await this.prisma.experiment.findMany({
+      // A parent of queued/running chained runs keeps its model until they have started from it.
+      where: { status: { notIn: ACTIVE }, finishedAt: { lt: before }, artifactsPurgedAt: null, children: { none: { status: { in: ACTIVE } } } },
+      select: { id: true },
+      orderBy: [{ finishedAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Marks the runs' files as removed and returns the ids it marked: only runs still finished and
+   * not marked yet, so a run retried meanwhile keeps its files and two API replicas purging at once
+   * each remove a disjoint set. Mark first, then remove: a retry is refused once marked.
+   */
+  async markArtifactsPurged(ids: string[], at = new Date()): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      UPDATE "Experiment" SET "artifactsPurgedAt" = ${at}
+      WHERE "id" = ANY(${ids}) AND "status" NOT IN ('queued', 'running') AND "artifactsPurgedAt" IS NULL
+      RETURNING "id"`;
+    return rows.map((r) => r.id);
+  }
+
+  /**
    * failed/cancelled -> queued (stored epochs are kept: the worker upserts epochs, so a re-run
-   * replaces them one by one). Returns the records that were reset.
+   * replaces them one by one). Runs whose files the retention policy removed are left alone: their
+   * checkpoint is gone, so a re-run would retrain from scratch under epochs already stored.
+   * Returns the records that were reset.
    */
   async requeue(ids: string[]): Promise<ExperimentRecord[]> {
     if (ids.length === 0) return [];
     return this.prisma.$transaction(async (tx) => {
-      const rows = await tx.experiment.findMany({ where: { id: { in: ids }, status: { in: RETRYABLE } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      const rows = await tx.experiment.findMany({ where: { id: { in: ids }, status: { in: RETRYABLE }, artifactsPurgedAt: null }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
       const reset = { status: 'queued' as const, error: null, startedAt: null, finishedAt: null, workerId: null };
-      await tx.experiment.updateMany({ where: { id: { in: rows.map((r) => r.id) }, status: { in: RETRYABLE } }, data: reset });
+      await tx.experiment.updateMany({ where: { id: { in: rows.map((r) => r.id) }, status: { in: RETRYABLE }, artifactsPurgedAt: null }, data: reset });
       return rows.map((r) => toExperimentRecord({ ...r, ...reset }));
     });
   }

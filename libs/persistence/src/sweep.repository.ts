@@ -215,6 +215,36 @@ export class SweepRepository {
     await this.prisma.sweep.deleteMany({ where: { id } });
   }
 
+  /**
+   * Deletes a sweep whose runs have all ended, with (cascade) its runs, trials and epochs, and
+   * returns the ids of the runs it removed (their files are the caller's to remove). Under the
+   * sweep's row lock, which the search scheduler also takes, so no trial is handed out meanwhile.
+   * Refused (active > 0) while a run is queued or running, and while chained runs outside the sweep
+   * that start from one of its runs are queued or running (children), or an open searched sweep
+   * starts its cells from one (searches: its scheduler would insert cells whose parent is gone);
+   * null when the id is unknown.
+   */
+  async deleteFinished(id: string): Promise<{ experimentIds: string[]; active: number; children: string[]; searches?: string[] } | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const [sweep] = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "Sweep" WHERE "id" = ${id} FOR UPDATE`;
+      if (!sweep) return null;
+      const runs = await tx.experiment.findMany({ where: { sweepId: id }, select: { id: true, status: true } });
+      const active = runs.filter((r) => r.status === 'queued' || r.status === 'running').length;
+      if (active > 0) return { experimentIds: [], active, children: [] };
+      // Chained runs elsewhere that still have to start from one of these runs' models.
+      const children = await tx.experiment.findMany({ where: { parentExperimentId: { in: runs.map((r) => r.id) }, sweepId: { not: id }, status: { in: ['queued', 'running'] } }, select: { id: true }, take: 10 });
+      if (children.length > 0) return { experimentIds: [], active: 0, children: children.map((c) => c.id) };
+      const searches = await tx.$queryRaw<{ id: string }[]>`
+        SELECT "id" FROM "Sweep"
+        WHERE "id" <> ${id} AND "search" IS NOT NULL AND "finishedAt" IS NULL AND "cancelledAt" IS NULL
+          AND "base"->'weights'->>'experiment' = ANY(${runs.map((r) => r.id)})
+        ORDER BY "createdAt" LIMIT 10`;
+      if (searches.length > 0) return { experimentIds: [], active: 0, children: [], searches: searches.map((s) => s.id) };
+      await tx.sweep.delete({ where: { id } });
+      return { experimentIds: runs.map((r) => r.id), active: 0, children: [] };
+    });
+  }
+
   async list(limit = DEFAULT_SWEEP_LIST_LIMIT): Promise<SweepSummary[]> {
     const sweeps = await this.prisma.sweep.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: limit });
     const counts = await this.countByStatus(sweeps.map((s) => s.id));

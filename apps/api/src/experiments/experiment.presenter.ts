@@ -34,6 +34,7 @@ export function toExperimentDto(e: ExperimentRecord): ExperimentDto {
     createdAt: e.createdAt.toISOString(),
     startedAt: e.startedAt?.toISOString() ?? null,
     finishedAt: e.finishedAt?.toISOString() ?? null,
+    artifactsPurgedAt: e.artifactsPurgedAt?.toISOString() ?? null,
     seconds: runSeconds(e),
   };
 }

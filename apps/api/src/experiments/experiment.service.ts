@@ -2,12 +2,11 @@
 // Enqueue failure policy: the row is stored first (so the job never references a missing row), and
 // if the job cannot be added it is marked failed with the reason ("could not enqueue: ...") rather
 // than deleted, so the attempt stays visible in the history; the client gets a 503.
-import { ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { applyExperimentDefaults, pickExperimentConfig, validateExperimentConfig, type ExperimentConfigData } from '@fleet/queue';
 import { ExperimentRepository, FINAL_STATUSES, InvalidCursorError, ParentRunGoneError, type ExperimentPage, type ExperimentQuery, type ExperimentRecord, type ExperimentWithEpochs } from '@fleet/persistence';
-import { removeRunArtifacts } from '@fleet/training/model-files/model-files.js';
-import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
+import { RunFilesService } from '../artifacts/run-files.service.js';
 import { FieldValidationException } from '../common/field-errors.js';
 import { QueueService } from '../queue/queue.service.js';
 import type { CreateExperimentDto } from './dto/experiment-input.dto.js';
@@ -20,12 +19,12 @@ export class ExperimentService {
   private readonly logger = new Logger('ExperimentService');
 
   constructor(
-    @Inject(FLEET_CONFIG) private readonly config: FleetConfig,
     private readonly experiments: ExperimentRepository,
     private readonly queue: QueueService,
     private readonly files: FileRootsService,
     private readonly events: ExperimentEventsService,
     private readonly models: ModelFileService,
+    private readonly runFiles: RunFilesService,
   ) {}
 
   async create(dto: CreateExperimentDto): Promise<ExperimentRecord> {
@@ -98,7 +97,8 @@ export class ExperimentService {
       }
     }
     // After the row: a failure here leaves files nobody lists (logged), never a row without its files.
-    await removeRunArtifacts(this.config.artifactsDir, id).catch((err: unknown) => this.logger.warn(`experiment ${id} deleted, but its files under ARTIFACTS_DIR were not: ${err instanceof Error ? err.message : String(err)}`));
+    await this.forgetJobs([id]);
+    await this.runFiles.remove([id]);
   }
 
   /**
@@ -124,5 +124,15 @@ export class ExperimentService {
       this.logger.warn(`experiment ${id} cancelled in the database but Redis was not told: ${err instanceof Error ? err.message : String(err)}`);
     }
     return cancelled;
+  }
+
+  /** Drops finished jobs and cancel flags of deleted runs; the rows are gone, so a failure here only leaves clutter. */
+  async forgetJobs(ids: string[]): Promise<void> {
+    try {
+      await this.queue.removeJobs(ids);
+      await this.queue.clearCancelled(ids);
+    } catch (err) {
+      this.logger.warn(`deleted ${ids.length} runs but could not remove their BullMQ jobs: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 }

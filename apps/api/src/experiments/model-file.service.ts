@@ -1,6 +1,6 @@
 // Finds the model files a succeeded run left under ARTIFACTS_DIR/<experiment id>/ (written by the
 // engine through libs/training's model-files module, the only code that knows their layout).
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, GoneException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import path from 'node:path';
 import { ExperimentRepository } from '@fleet/persistence';
 import type { RunWeights } from '@fleet/queue';
@@ -81,6 +81,7 @@ export class ModelFileService {
     const experiment = await this.experiments.findById(id);
     if (!experiment) throw new NotFoundException(`experiment ${id} not found`);
     if (experiment.status !== 'succeeded') throw new ConflictException(`experiment ${id} is ${experiment.status}: only succeeded runs have models`);
+    if (experiment.artifactsPurgedAt) throw new GoneException(`experiment ${id}: its model files and predictions were removed on ${experiment.artifactsPurgedAt.toISOString()} by the retention policy (ARTIFACTS_RETENTION_DAYS); its metrics are kept`);
     return experiment;
   }
 }

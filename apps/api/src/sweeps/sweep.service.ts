@@ -9,6 +9,7 @@ import { isCategorical, parseSweepSearch, type SweepSearchView } from '@fleet/co
 import { EXPERIMENT_CONFIG_FIELDS, applyExperimentDefaults, isWeightsObject, validateExperimentConfig, type ExperimentConfigData, type FieldError } from '@fleet/queue';
 import { ExperimentRepository, ParentRunGoneError, SweepRepository, SweepSearchRepository, type NewExperiment, type SweepSummary, type SweepWithRuns } from '@fleet/persistence';
 import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
+import { RunFilesService } from '../artifacts/run-files.service.js';
 import { FieldValidationException } from '../common/field-errors.js';
 import { ExperimentService } from '../experiments/experiment.service.js';
 import { QueueService } from '../queue/queue.service.js';
@@ -65,6 +66,7 @@ export class SweepService {
     private readonly queue: QueueService,
     private readonly searches: SweepSearchRepository,
     private readonly scheduler: SweepSchedulerService,
+    private readonly runFiles: RunFilesService,
   ) {}
 
   async create(dto: CreateSweepDto): Promise<SweepCreated> {
@@ -211,6 +213,23 @@ export class SweepService {
       await this.experimentRepo.markNotEnqueued(ids, reason);
       throw new ServiceUnavailableException(`${reason} (the runs stay failed; retry again)`);
     }
-    return { experimentIds: ids, skipped: [...[...busy].map((b) => ({ id: b, reason: 'its job is still held by a worker (cancel in progress); retry again shortly' })), ...over] };
+    const reset = new Set(ids);
+    const purged = candidates.filter((c) => !busy.has(c) && !reset.has(c)).map((c) => ({ id: c, reason: 'its files (checkpoint) were removed by the retention policy (ARTIFACTS_RETENTION_DAYS); submit it again as a new run' }));
+    return { experimentIds: ids, skipped: [...[...busy].map((b) => ({ id: b, reason: 'its job is still held by a worker (cancel in progress); retry again shortly' })), ...over, ...purged] };
+  }
+
+  /**
+   * Deletes a sweep whose runs have all ended: the sweep, its runs, trials and epochs, their jobs and
+   * their files under ARTIFACTS_DIR. 409 while a run is queued or running (cancel the sweep first).
+   */
+  async delete(id: string): Promise<{ experimentIds: string[] }> {
+    const outcome = await this.sweeps.deleteFinished(id);
+    if (outcome === null) throw new NotFoundException(`sweep ${id} not found`);
+    if (outcome.active > 0) throw new ConflictException(`sweep ${id} has ${outcome.active} runs queued or running: cancel the sweep first, then delete it`);
+    if (outcome.children.length > 0) throw new ConflictException(`runs of sweep ${id} are the parents of queued or running chained runs (${outcome.children.join(', ')}): they start from their models; cancel them or wait until they finish`);
+    if (outcome.searches?.length) throw new ConflictException(`runs of sweep ${id} are the parents (base.weights) of searched sweeps still scheduling runs (${outcome.searches.join(', ')}): cancel them or wait until they finish`);
+    await this.experiments.forgetJobs(outcome.experimentIds);
+    await this.runFiles.remove(outcome.experimentIds);
+    return { experimentIds: outcome.experimentIds };
   }
 }

@@ -50,6 +50,8 @@ export class ExperimentDto {
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the retention policy (ARTIFACTS_RETENTION_DAYS) removed the run files; null while kept' })
+  artifactsPurgedAt!: string | null;
   @ApiProperty({ type: Number, nullable: true, description: 'finishedAt - startedAt (or now - startedAt while running)' })
   seconds!: number | null;
 }
