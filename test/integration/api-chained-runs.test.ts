@@ -190,7 +190,9 @@ describe('API chained runs', () => {
     await ctx.prisma.experiment.update({ where: { id: cell }, data: { status: 'succeeded', bestEpoch: 1, epochsDone: 1 } });
     await writeModelFiles(path.join(ctx.config.artifactsDir, cell), ['best'], stateDict, ['a', 'b']);
 
-    const kid = (await request(ctx.server).post('/api/experiments').send(child({ experiment: cell }))).body.id as string;
+    const created = await request(ctx.server).post('/api/experiments').send(child({ experiment: cell }));
+    expect(created.body).toMatchObject({ status: 'queued' });
+    const kid = created.body.id as string;
     const byChild = await request(ctx.server).delete(`/api/sweeps/${sweep.body.id as string}`);
     expect(byChild.status).toBe(409);
     expect(byChild.body.message).toContain(`parents of queued or running chained runs (${kid})`);

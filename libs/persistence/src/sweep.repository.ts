@@ -231,8 +231,10 @@ export class SweepRepository {
       const runs = await tx.experiment.findMany({ where: { sweepId: id }, select: { id: true, status: true } });
       const active = runs.filter((r) => r.status === 'queued' || r.status === 'running').length;
       if (active > 0) return { experimentIds: [], active, children: [] };
-      // Chained runs elsewhere that still have to start from one of these runs' models.
-      const children = await tx.experiment.findMany({ where: { parentExperimentId: { in: runs.map((r) => r.id) }, sweepId: { not: id }, status: { in: ['queued', 'running'] } }, select: { id: true }, take: 10 });
+      // Chained runs elsewhere that still have to start from one of these runs' models (the sweep's
+      // own runs are all finished by now). No sweepId filter: `sweepId <> id` is never true for the
+      // single runs (sweepId null), which would slip through.
+      const children = await tx.experiment.findMany({ where: { parentExperimentId: { in: runs.map((r) => r.id) }, status: { in: ['queued', 'running'] } }, select: { id: true }, take: 10 });
       if (children.length > 0) return { experimentIds: [], active: 0, children: children.map((c) => c.id) };
       const searches = await tx.$queryRaw<{ id: string }[]>`
         SELECT "id" FROM "Sweep"
