@@ -19,7 +19,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    '^@fleet/training/(.*)\\.js$': '<rootDir>/libs/training/src/$1',
+    '^@fleet/(training|queue)/(.*)\\.js$': '<rootDir>/libs/$1/src/$2',
     '^@fleet/(training|queue|persistence|config|contracts|search)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -4,8 +4,10 @@
 // the file the parent started from) and its head has the new class count. Then what happens to a
 // queued child when its parent goes away: the API refuses to delete the parent (409), and a parent
 // whose files were removed by hand fails the child at once, with a reason, without retries.
+import { spawnSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
 import { loadStateDict, type StateDict } from '@fleet/training';
 import { FleetApiError } from '../support/fleet-api.js';
 import { writeTinyDataset } from '../support/tiny-dataset.js';
@@ -13,6 +15,7 @@ import { waitFor } from '../support/wait-for.js';
 import { createExperiment, TEST_WEIGHTS, tinyExperiment, useE2eFleetWithQueue, waitForStatus } from '../support/e2e-fleet.js';
 
 const THREE = 'tiny3';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const CLASSES3 = ['blue', 'green', 'red'];
 
 /** Trainable backbone tensors (what the engine's backboneDrift covers): not fc, not BatchNorm statistics. */
@@ -85,13 +88,41 @@ describe('chained runs', () => {
     expect(epoch1.backboneDrift).toBeGreaterThan(0);
     expect(Math.abs(epoch1.backboneDrift - fromParent)).toBeLessThan(1e-3 * fromParent + 1e-7);
     expect(fromStartFile).toBeGreaterThan(3 * fromParent);
+
+    // The run page names the parent as a link to its page.
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(err.message));
+      await page.goto(`${suite.fleet.apiProcess.url}/experiments/${child}`);
+      const link = page.locator('[data-testid="parent-link"]');
+      await link.waitFor();
+      expect(await link.getAttribute('href')).toBe(`/experiments/${parent}`);
+      await link.click();
+      await page.waitForURL(`**/experiments/${parent}`);
+      await page.locator('#subtitle', { hasText: parent }).waitFor();
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   }, 240_000);
 
   it('refuses to delete a parent with a queued child; a parent whose files vanished fails the child once, for good', async () => {
     const { api, prisma, harness } = suite.fleet;
     // No worker: the child stays queued while its parent goes away.
     await suite.fleet.workers[0]!.process.kill();
-    const child = await createExperiment(api, { dataset: THREE, strategy: 'freeze', weights: { experiment: parent, epoch: 'final' }, epochs: 1, batchSize: 4, imageSize: 32 });
+    // Submitted with the CLI's --weights-from ID:final.
+    const finetune = (...args: string[]) =>
+      spawnSync(process.execPath, ['bin/finetune.js', ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, FLEET_API_URL: suite.fleet.apiProcess.url }, encoding: 'utf8', timeout: 60_000 });
+    const submitted = finetune('submit', '--dataset', THREE, '--strategy', 'freeze', '--weights-from', `${parent}:final`, '--epochs', '1', '--batch-size', '4', '--image-size', '32', '--json');
+    expect(submitted.stderr).toBe('');
+    expect(submitted.status).toBe(0);
+    const child = (JSON.parse(submitted.stdout) as { id: string; parent: unknown }).id;
+    expect((JSON.parse(submitted.stdout) as { parent: unknown }).parent).toEqual({ experimentId: parent, epoch: 'final' });
+    const usage = finetune('submit', '--dataset', THREE, '--strategy', 'freeze', '--weights-from', `${parent}:last`);
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain('must be one of best, final');
 
     const refused = await expectApiError(api.request('DELETE', `/api/experiments/${parent}`), 409);
     expect(refused.message).toContain(`parent of queued or running chained runs (${child})`);

@@ -67,8 +67,13 @@ export function strategyChip(strategy) {
 export function gridLabel(grid, skip = ['strategy']) {
   return Object.entries(grid ?? {})
     .filter(([k]) => !skip.includes(k))
-    .map(([k, v]) => `${k}=${v}`)
+    .map(([k, v]) => `${k}=${cellValue(v)}`)
     .join(' ');
+}
+
+/** A grid value; a parent run's model ({experiment, epoch}) as the CLI writes it, id shortened. */
+function cellValue(v) {
+  return v && typeof v === 'object' ? `${short(String(v.experiment))}:${v.epoch ?? 'best'}` : v;
 }
 
 export const STATUS_ORDER = ['succeeded', 'running', 'queued', 'stopped', 'failed', 'cancelled'];

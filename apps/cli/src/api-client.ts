@@ -12,7 +12,8 @@ export const DEFAULT_API_URL = 'http://127.0.0.1:3000';
 /** An experiment's complete configuration (defaults applied), as the API returns it. */
 export interface ExperimentConfigView {
   dataset: string;
-  weights?: string;
+  /** a file under WEIGHTS_ROOT, or a chained run's parent model */
+  weights?: string | { experiment: string; epoch: 'best' | 'final' };
   strategy: string;
   epochs: number;
   batchSize: number;
@@ -33,6 +34,8 @@ export interface ExperimentView {
   sweepId: string | null;
   gridValues: Record<string, unknown> | null;
   config: ExperimentConfigView;
+  /** a chained run: the run it started from (experimentId null once that run was deleted) */
+  parent?: { experimentId: string | null; epoch: 'best' | 'final' } | null;
   strategy: string;
   dataset: string;
   priority: number;

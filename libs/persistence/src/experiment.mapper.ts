@@ -44,6 +44,24 @@ export interface NewExperiment {
   priority: number;
 }
 
+/**
+ * A chained run's parent row was deleted between the API's check and the insert (the foreign key
+ * refused it). Nothing was stored.
+ */
+export class ParentRunGoneError extends Error {
+  override name = 'ParentRunGoneError';
+  constructor(cause: unknown) {
+    super('the parent run was deleted while this run was being stored', { cause });
+  }
+}
+
+/** Rethrows a foreign-key failure on parentExperimentId as ParentRunGoneError (Prisma's P2003, or a raw statement's P2010). */
+export function rethrowParentGone(err: unknown): never {
+  const text = err instanceof Error ? `${err.message} ${JSON.stringify((err as { meta?: unknown }).meta ?? {})}` : '';
+  if (/Experiment_parentExperimentId_fkey|parentExperimentId/.test(text) && /foreign key|P2003|23503/i.test(`${text} ${(err as { code?: string }).code ?? ''}`)) throw new ParentRunGoneError(err);
+  throw err;
+}
+
 export const FINAL_STATUSES: readonly ExperimentStatus[] = ['succeeded', 'failed', 'cancelled', 'stopped'];
 
 export function toExperimentRecord(row: ExperimentRow): ExperimentRecord {

@@ -7,7 +7,7 @@ import type { Prisma } from './generated/prisma/client.js';
 import { ExperimentStatus } from './generated/prisma/enums.js';
 import { toColumns } from './epoch-metric.repository.js';
 import { decodeCursor, encodeCursor, type ExperimentQuery, type ExperimentSortField } from './experiment-query.js';
-import { toExperimentColumns, toExperimentRecord, type ExperimentRecord, type NewExperiment } from './experiment.mapper.js';
+import { rethrowParentGone, toExperimentColumns, toExperimentRecord, type ExperimentRecord, type NewExperiment } from './experiment.mapper.js';
 import type { PrismaService } from './prisma.service.js';
 
 export interface ExperimentWithEpochs extends ExperimentRecord {
@@ -40,7 +40,7 @@ export class ExperimentRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   async create(experiment: NewExperiment): Promise<ExperimentRecord> {
-    const row = await this.prisma.experiment.create({ data: toExperimentColumns(experiment, new Date()) });
+    const row = await this.prisma.experiment.create({ data: toExperimentColumns(experiment, new Date()) }).catch(rethrowParentGone);
     return toExperimentRecord(row);
   }
 
@@ -132,6 +132,13 @@ export class ExperimentRepository {
   /** Ids of a sweep's failed/cancelled runs, in creation order. */
   async listRetryable(sweepId: string): Promise<string[]> {
     const rows = await this.prisma.experiment.findMany({ where: { sweepId, status: { in: RETRYABLE } }, select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    return rows.map((r) => r.id);
+  }
+
+  /** Those of `ids` that are chained runs whose parent row was deleted (they cannot start again). */
+  async listParentGone(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.prisma.experiment.findMany({ where: { id: { in: ids }, parentExperimentId: null, parentEpoch: { not: null } }, select: { id: true } });
     return rows.map((r) => r.id);
   }
 

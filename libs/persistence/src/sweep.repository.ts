@@ -3,7 +3,7 @@
 import type { ExperimentConfigField } from '@fleet/queue';
 import { Prisma } from './generated/prisma/client.js';
 import type { ExperimentStatus } from './generated/prisma/enums.js';
-import { toExperimentColumns, toGridValues, type NewExperiment } from './experiment.mapper.js';
+import { rethrowParentGone, toExperimentColumns, toGridValues, type NewExperiment } from './experiment.mapper.js';
 import type { PrismaService } from './prisma.service.js';
 
 export interface NewSweep {
@@ -101,6 +101,8 @@ export type CompareGroupField = ExperimentConfigField | 'trial';
 
 function groupColumn(field: CompareGroupField): Prisma.Sql {
   if (field === 'trial') return Prisma.sql`(SELECT t."index" FROM "SweepTrial" t WHERE t."id" = e."trialId")`;
+  // A chained run's weights are its parent's model, "<parent id>:<best|final>" (as the CLI writes it).
+  if (field === 'weights') return Prisma.sql`COALESCE(e."weights", e."parentExperimentId" || ':' || e."parentEpoch")`;
   if (!Object.hasOwn(GROUP_COLUMNS, field)) throw new Error(`not a groupable experiment field: ${String(field)}`);
   return Prisma.raw(`e.${GROUP_COLUMNS[field]}`);
 }
@@ -205,7 +207,7 @@ export class SweepRepository {
           "lr" double precision, "lrFactor" double precision, "momentum" double precision, "weightDecay" double precision,
           "epochs" integer, "batchSize" integer, "imageSize" integer, "seed" integer, "stepSize" integer, "gamma" double precision,
           "priority" integer, "createdAt" timestamp(3))`,
-    ]);
+    ]).catch(rethrowParentGone);
   }
 
   /** Deletes a sweep and (cascade) its experiments. */
@@ -218,18 +220,28 @@ export class SweepRepository {
    * returns the ids of the runs it removed (their files are the caller's to remove). Under the
    * sweep's row lock, which the search scheduler also takes, so no trial is handed out meanwhile.
    * Refused (active > 0) while a run is queued or running, and while chained runs outside the sweep
-   * that start from one of its runs are queued or running (children); null when the id is unknown.
+   * that start from one of its runs are queued or running (children), or an open searched sweep
+   * starts its cells from one (searches: its scheduler would insert cells whose parent is gone);
+   * null when the id is unknown.
    */
-  async deleteFinished(id: string): Promise<{ experimentIds: string[]; active: number; children: string[] } | null> {
+  async deleteFinished(id: string): Promise<{ experimentIds: string[]; active: number; children: string[]; searches?: string[] } | null> {
     return this.prisma.$transaction(async (tx) => {
       const [sweep] = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "Sweep" WHERE "id" = ${id} FOR UPDATE`;
       if (!sweep) return null;
       const runs = await tx.experiment.findMany({ where: { sweepId: id }, select: { id: true, status: true } });
       const active = runs.filter((r) => r.status === 'queued' || r.status === 'running').length;
       if (active > 0) return { experimentIds: [], active, children: [] };
-      // Chained runs elsewhere that still have to start from one of these runs' models.
-      const children = await tx.experiment.findMany({ where: { parentExperimentId: { in: runs.map((r) => r.id) }, sweepId: { not: id }, status: { in: ['queued', 'running'] } }, select: { id: true }, take: 10 });
+      // Chained runs elsewhere that still have to start from one of these runs' models (the sweep's
+      // own runs are all finished by now). No sweepId filter: `sweepId <> id` is never true for the
+      // single runs (sweepId null), which would slip through.
+      const children = await tx.experiment.findMany({ where: { parentExperimentId: { in: runs.map((r) => r.id) }, status: { in: ['queued', 'running'] } }, select: { id: true }, take: 10 });
       if (children.length > 0) return { experimentIds: [], active: 0, children: children.map((c) => c.id) };
+      const searches = await tx.$queryRaw<{ id: string }[]>`
+        SELECT "id" FROM "Sweep"
+        WHERE "id" <> ${id} AND "search" IS NOT NULL AND "finishedAt" IS NULL AND "cancelledAt" IS NULL
+          AND "base"->'weights'->>'experiment' = ANY(${runs.map((r) => r.id)})
+        ORDER BY "createdAt" LIMIT 10`;
+      if (searches.length > 0) return { experimentIds: [], active: 0, children: [], searches: searches.map((s) => s.id) };
       await tx.sweep.delete({ where: { id } });
       return { experimentIds: runs.map((r) => r.id), active: 0, children: [] };
     });

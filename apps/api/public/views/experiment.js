@@ -74,9 +74,15 @@ export async function render(root, [id], signal) {
     ]
       .map(([k, v, sub]) => `<div class="stat"><div class="k">${k}</div><div class="v">${v}</div>${sub ? `<div class="muted small">${esc(sub)}</div>` : ''}</div>`)
       .join('');
+    // A chained run links to the run it started from (gone once that run was deleted).
+    const parent = exp.parent
+      ? exp.parent.experimentId
+        ? `<a href="/experiments/${esc(exp.parent.experimentId)}" data-link class="mono" data-testid="parent-link">${esc(short(exp.parent.experimentId))}</a> (${esc(exp.parent.epoch)} model)`
+        : `a deleted run (${esc(exp.parent.epoch)} model)`
+      : undefined;
     root.querySelector('#config').innerHTML = [
       ['dataset', c.dataset],
-      ['weights', c.weights ?? '– (random init)'],
+      parent ? ['weights from run', parent] : ['weights', c.weights ?? '– (random init)'],
       ['epochs', c.epochs],
       ['batch size', c.batchSize],
       ['lr', c.lr],
@@ -88,7 +94,7 @@ export async function render(root, [id], signal) {
       ['seed', c.seed],
       ['priority', exp.priority],
     ]
-      .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
+      .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${k === 'weights from run' ? v : esc(v)}</dd>`)
       .join('');
     root.querySelector('#exec').innerHTML = [
       ['worker', exp.workerId ?? '–'],

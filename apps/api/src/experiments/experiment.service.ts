@@ -5,7 +5,7 @@
 import { ConflictException, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { applyExperimentDefaults, pickExperimentConfig, validateExperimentConfig, type ExperimentConfigData } from '@fleet/queue';
-import { ExperimentRepository, FINAL_STATUSES, InvalidCursorError, type ExperimentPage, type ExperimentQuery, type ExperimentRecord, type ExperimentWithEpochs } from '@fleet/persistence';
+import { ExperimentRepository, FINAL_STATUSES, InvalidCursorError, ParentRunGoneError, type ExperimentPage, type ExperimentQuery, type ExperimentRecord, type ExperimentWithEpochs } from '@fleet/persistence';
 import { RunFilesService } from '../artifacts/run-files.service.js';
 import { FieldValidationException } from '../common/field-errors.js';
 import { QueueService } from '../queue/queue.service.js';
@@ -33,7 +33,10 @@ export class ExperimentService {
     const errors = validateExperimentConfig(config);
     if (errors.length > 0) throw new FieldValidationException(errors);
     await this.checkFiles(config);
-    const record = await this.experiments.create({ id: randomUUID(), name: dto.name ?? null, config, priority: dto.priority ?? 0 });
+    const record = await this.experiments.create({ id: randomUUID(), name: dto.name ?? null, config, priority: dto.priority ?? 0 }).catch((err: unknown) => {
+      if (err instanceof ParentRunGoneError) throw FieldValidationException.of('weights.experiment', `weights.experiment: ${err.message}`);
+      throw err;
+    });
     try {
       await this.queue.enqueue([{ data: { experimentId: record.id, config }, priority: record.priority }]);
     } catch (err) {

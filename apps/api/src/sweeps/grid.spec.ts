@@ -28,5 +28,8 @@ describe('grid', () => {
 
   it('labels a cell', () => {
     expect(cellLabel({ strategy: 'freeze', seed: 2 })).toBe('strategy=freeze seed=2');
+    // a parent run's model as the CLI's --weights-from writes it
+    expect(cellLabel({ weights: { experiment: 'abc', epoch: 'final' }, seed: 0 })).toBe('weights=abc:final seed=0');
+    expect(cellLabel({ weights: { experiment: 'abc' } })).toBe('weights=abc:best');
   });
 });

@@ -7,7 +7,7 @@ import { ConflictException, Inject, Injectable, Logger, NotFoundException, Servi
 import { randomUUID } from 'node:crypto';
 import { isCategorical, parseSweepSearch, type SweepSearchView } from '@fleet/contracts';
 import { EXPERIMENT_CONFIG_FIELDS, applyExperimentDefaults, isWeightsObject, validateExperimentConfig, type ExperimentConfigData, type FieldError } from '@fleet/queue';
-import { ExperimentRepository, SweepRepository, SweepSearchRepository, type NewExperiment, type SweepSummary, type SweepWithRuns } from '@fleet/persistence';
+import { ExperimentRepository, ParentRunGoneError, SweepRepository, SweepSearchRepository, type NewExperiment, type SweepSummary, type SweepWithRuns } from '@fleet/persistence';
 import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
 import { RunFilesService } from '../artifacts/run-files.service.js';
 import { FieldValidationException } from '../common/field-errors.js';
@@ -93,7 +93,10 @@ export class SweepService {
     const fields = { dataset: 'dataset' in grid ? 'grid.dataset' : 'base.dataset', weights: 'weights' in grid ? 'grid.weights' : 'base.weights' };
     for (const f of files.values()) await this.experiments.checkFiles(f, fields);
 
-    await this.sweeps.createWithExperiments({ id: sweepId, name: dto.name ?? null, base: dto.base, grid: grid as Record<string, unknown[]> }, planned);
+    await this.sweeps.createWithExperiments({ id: sweepId, name: dto.name ?? null, base: dto.base, grid: grid as Record<string, unknown[]> }, planned).catch((err: unknown) => {
+      if (err instanceof ParentRunGoneError) throw FieldValidationException.of(`${fields.weights}.experiment`, `${fields.weights}.experiment: ${err.message}`);
+      throw err;
+    });
     try {
       await this.queue.enqueue(planned.map((e) => ({ data: { experimentId: e.id, config: e.config }, priority: e.priority })));
     } catch (err) {
@@ -187,7 +190,10 @@ export class SweepService {
   async retry(id: string): Promise<RetryResult> {
     if (!(await this.sweeps.exists(id))) throw new NotFoundException(`sweep ${id} not found`);
     let candidates = await this.experimentRepo.listRetryable(id);
-    const over: { id: string; reason: string }[] = [];
+    // A chained run whose parent was deleted has no starting weights any more.
+    const orphans = new Set(await this.experimentRepo.listParentGone(candidates));
+    const over: { id: string; reason: string }[] = [...orphans].map((o) => ({ id: o, reason: 'it started from a run that was deleted since; submit it again from another parent' }));
+    candidates = candidates.filter((c) => !orphans.has(c));
     const search = await this.searches.getSearch(id);
     if (search) {
       // A searched sweep keeps its budget: only as many runs as it has free slots go back now.
@@ -221,6 +227,7 @@ export class SweepService {
     if (outcome === null) throw new NotFoundException(`sweep ${id} not found`);
     if (outcome.active > 0) throw new ConflictException(`sweep ${id} has ${outcome.active} runs queued or running: cancel the sweep first, then delete it`);
     if (outcome.children.length > 0) throw new ConflictException(`runs of sweep ${id} are the parents of queued or running chained runs (${outcome.children.join(', ')}): they start from their models; cancel them or wait until they finish`);
+    if (outcome.searches?.length) throw new ConflictException(`runs of sweep ${id} are the parents (base.weights) of searched sweeps still scheduling runs (${outcome.searches.join(', ')}): cancel them or wait until they finish`);
     await this.experiments.forgetJobs(outcome.experimentIds);
     await this.runFiles.remove(outcome.experimentIds);
     return { experimentIds: outcome.experimentIds };

@@ -70,6 +70,12 @@ function countsLabel(counts: Partial<Record<string, number>> | undefined): strin
     .join(', ');
 }
 
+/** " from resnet18.pth", " from run ID (best)" for a chained run, or "" (scratch). */
+function startingWeights(exp: ExperimentDetail): string {
+  if (exp.parent) return ` from run ${exp.parent.experimentId ?? '(deleted)'} (${exp.parent.epoch} model)`;
+  return typeof exp.config.weights === 'string' ? ` from ${exp.config.weights}` : '';
+}
+
 function experimentText(exp: ExperimentDetail): string {
   const epochs = exp.epochs;
   const c = exp.config;
@@ -77,7 +83,7 @@ function experimentText(exp: ExperimentDetail): string {
   const lines = [
     `experiment ${exp.id}${exp.name ? ` (${exp.name})` : ''}`,
     `  status      ${exp.status}${exp.error ? `: ${exp.error}` : ''}`,
-    `  strategy    ${exp.strategy} on ${exp.dataset}${c.weights ? ` from ${c.weights}` : ''}`,
+    `  strategy    ${exp.strategy} on ${exp.dataset}${startingWeights(exp)}`,
     `  config      epochs=${total} batchSize=${c.batchSize} lr=${c.lr} lrFactor=${c.lrFactor} momentum=${c.momentum} weightDecay=${c.weightDecay} stepSize=${c.stepSize} gamma=${c.gamma} imageSize=${c.imageSize} seed=${c.seed}`,
     `  ran on      ${exp.workerId ?? '-'}${exp.backend ? ` (${exp.backend}${exp.backendInfo ? `: ${exp.backendInfo}` : ''})` : ''}`,
     `  progress    ${exp.epochsDone}/${total} epochs in ${duration(exp.seconds)}; best val acc ${pct(exp.bestValAcc)}${exp.bestEpoch ? ` at epoch ${exp.bestEpoch}` : ''}; final ${pct(exp.finalValAcc)}`,

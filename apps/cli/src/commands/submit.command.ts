@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import yaml from 'js-yaml';
+import { parseWeightsFrom } from '@fleet/queue/weights-source.js';
 import { CliError, ExitCode } from '../cli-error.js';
 import { clientFromOptions, withApiOptions } from '../api-client.js';
 import { watch } from './watch.command.js';
@@ -18,6 +19,7 @@ interface SubmitFlags {
   dataset?: string;
   strategy?: string;
   weights?: string;
+  weightsFrom?: string;
   epochs?: string;
   batchSize?: string;
   lr?: string;
@@ -35,12 +37,23 @@ interface SubmitFlags {
 const NUMERIC: readonly (keyof SubmitFlags & string)[] = ['epochs', 'batchSize', 'lr', 'lrFactor', 'momentum', 'stepSize', 'gamma', 'imageSize', 'seed', 'priority'];
 const FLAG_NAMES: Record<string, string> = { batchSize: '--batch-size', lrFactor: '--lr-factor', stepSize: '--step-size', imageSize: '--image-size' };
 
-/** The experiment fields set by flags, numbers parsed; a value that is not a number is a usage error. */
-export function fieldsFromFlags(flags: SubmitFlags): Record<string, string | number> {
-  const fields: Record<string, string | number> = {};
+/**
+ * The experiment fields set by flags, numbers parsed; a value that is not a number is a usage error.
+ * --weights-from ID[:best|final] becomes weights {experiment, epoch} (a chained run).
+ */
+export function fieldsFromFlags(flags: SubmitFlags): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
   for (const key of ['name', 'dataset', 'strategy', 'weights'] as const) {
     const v = flags[key];
     if (v !== undefined) fields[key] = v;
+  }
+  if (flags.weightsFrom !== undefined) {
+    if (flags.weights !== undefined) throw new CliError('give either --weights FILE or --weights-from ID, not both', ExitCode.Usage);
+    try {
+      fields['weights'] = parseWeightsFrom(flags.weightsFrom);
+    } catch (err) {
+      throw new CliError(err instanceof Error ? err.message : String(err), ExitCode.Usage);
+    }
   }
   for (const key of NUMERIC) {
     const raw = flags[key];
@@ -79,6 +92,7 @@ export function registerSubmitCommand(program: Command): void {
       .option('--dataset <name>', 'dataset folder under DATA_ROOT (ImageFolder layout: train/ and val/)')
       .option('--strategy <strategy>', 'scratch | finetune | freeze | zero-lr | group-lr | linear-probe')
       .option('--weights <file>', 'pretrained .pth under WEIGHTS_ROOT (all strategies but scratch)')
+      .option('--weights-from <id[:best|final]>', "start from a succeeded run's model (its backbone; a new head for this dataset's classes); default :best")
       .option('--epochs <n>', 'epochs (default 25)')
       .option('--batch-size <n>', 'batch size (default 16)')
       .option('--lr <x>', 'learning rate (default 0.001)')
