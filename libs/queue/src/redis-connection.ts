@@ -7,6 +7,15 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { parseRedisUrl, type RedisTarget } from '@fleet/config';
 
+/**
+ * How long a cluster client keeps retrying a command through a master restart or failover (node
+ * refusing connections, CLUSTERDOWN, MOVED back and forth while the slot map settles) before the
+ * command fails. ioredis's defaults (16 redirections, 0-100 ms apart) give up within ~2 s, less than
+ * a master restart takes, and a managed service's failover takes 10-30 s.
+ */
+export const CLUSTER_RETRY_DELAY_MS = 200;
+export const CLUSTER_PATIENCE_MS = 30_000;
+
 /** A client of any supported topology. Both classes share ioredis's command interface. */
 export type RedisConnection = Redis | Cluster;
 
@@ -38,6 +47,12 @@ export function connectTo(target: RedisTarget, options: RedisConnectionOptions =
       const { lazyConnect, ...perNode } = options;
       const clusterOptions: ClusterOptions = {
         ...(lazyConnect === undefined ? {} : { lazyConnect }),
+        retryDelayOnFailover: CLUSTER_RETRY_DELAY_MS,
+        retryDelayOnClusterDown: CLUSTER_RETRY_DELAY_MS,
+        retryDelayOnTryAgain: CLUSTER_RETRY_DELAY_MS,
+        // Immediate re-sends on MOVED ping-pong between nodes while a restarted master rejoins.
+        retryDelayOnMoved: CLUSTER_RETRY_DELAY_MS,
+        maxRedirections: Math.ceil(CLUSTER_PATIENCE_MS / CLUSTER_RETRY_DELAY_MS),
         redisOptions: {
           ...perNode,
           ...(target.username ? { username: target.username } : {}),
@@ -59,11 +74,13 @@ export function duplicateConnection(connection: RedisConnection): RedisConnectio
 }
 
 /**
- * The clients to run a per-node command on (SCAN, FLUSHDB, INFO): the masters of a cluster, the
- * connection itself otherwise.
+ * The clients to run a per-node command on (SCAN, INFO): the masters of a cluster (known once it
+ * has loaded its slot map, hence the PING first), the connection itself otherwise.
  */
-export function nodesOf(connection: RedisConnection): Redis[] {
-  return connection instanceof Cluster ? connection.nodes('master') : [connection];
+export async function nodesOf(connection: RedisConnection): Promise<Redis[]> {
+  if (!(connection instanceof Cluster)) return [connection];
+  await connection.ping();
+  return connection.nodes('master');
 }
 
 /** QUIT when connected (lets replies drain); otherwise stop reconnecting at once. */
