@@ -83,6 +83,9 @@ describe('fleet on a Redis Cluster (3 masters, started here)', () => {
       await queue.close();
       await closeConnection(connection);
     }
+    // Bull Board reads the same queue through its own cluster connection.
+    const board = (await (await fetch(`${fleet.apiProcess.url}/queues/api/queues?activeQueue=train&status=completed`)).json()) as { queues: { name: string; counts: Record<string, number> }[] };
+    expect(board.queues.find((q) => q.name === QueueName.Train)?.counts).toMatchObject({ completed: 4, failed: 0 });
     for (const id of ids) {
       expect({ id, epochs: await storedEpochs(prisma, id), finals: await finalStatusEvents(fleet, id) }).toEqual({ id, epochs: [1, 2], finals: ['succeeded'] });
     }
