@@ -52,6 +52,8 @@ describe('parseRedisUrl', () => {
     ['redis+sentinel://s1:26379/m/x', 'invalid path'],
     ['redis+sentinel://s1/m?password=x', 'unknown parameter "password"'],
     ['rediss+sentinel://s1/m', 'not supported'],
+    ['redis+sentinel://s1/%E0%A4%A', 'invalid percent-encoding in its master name'],
+    ['redis+cluster://:%zz@a:1', 'invalid percent-encoding in its password'],
   ])('rejects %s with one line', (url, expected) => {
     let error: unknown;
     try {

@@ -45,18 +45,19 @@ function endpoint(text: string, defaultPort: number): RedisEndpoint {
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
+function decode(text: string, what: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new RedisUrlError(`has an invalid percent-encoding in its ${what}`);
+  }
+}
+
 function auth(userinfo: string | undefined): RedisAuth {
   if (userinfo === undefined || userinfo === '') return {};
   const colon = userinfo.indexOf(':');
-  const decode = (s: string): string => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      throw new RedisUrlError('has an invalid percent-encoding in its user or password');
-    }
-  };
-  const username = decode(colon < 0 ? userinfo : userinfo.slice(0, colon));
-  const password = colon < 0 ? undefined : decode(userinfo.slice(colon + 1));
+  const username = decode(colon < 0 ? userinfo : userinfo.slice(0, colon), 'user');
+  const password = colon < 0 ? undefined : decode(userinfo.slice(colon + 1), 'password');
   return { ...(username ? { username } : {}), ...(password ? { password } : {}) };
 }
 
@@ -99,7 +100,7 @@ export function parseRedisUrl(raw: string): RedisTarget {
   return {
     mode,
     sentinels: hostList.split(',').map((h) => endpoint(h, SENTINEL_DEFAULT_PORT)),
-    masterName: decodeURIComponent(masterName),
+    masterName: decode(masterName, 'master name'),
     db: dbText === undefined ? 0 : Number(dbText),
     ...(sentinelPassword ? { sentinelPassword } : {}),
     ...credentials,
