@@ -63,8 +63,9 @@ describe('fleet on a Redis Cluster (3 masters, started here)', () => {
     await waitForEpochs(prisma, cancelled, 1, 120_000);
     await api.post(`/api/experiments/${cancelled}/cancel`);
     await waitForStatus(prisma, cancelled, ['cancelled'], 60_000);
-    // Said only when the cancel message arrived over pub/sub (not by the cancel flag checked at epoch ends).
-    expect(fleet.workers[0]?.process.output).toContain(`cancel: stopping experiment ${cancelled}`);
+    // The API writes `cancelled` at once; the worker says this only when the cancel message reached it
+    // over pub/sub (the cancel flag, checked at epoch ends, stops a run without it).
+    await waitFor(() => fleet?.workers[0]?.process.output.includes(`cancel: stopping experiment ${cancelled}`), { timeoutMs: 20_000, what: 'the worker to hear the cancel over pub/sub' });
 
     const connection = createRedisConnection(harness.redisUrl, { maxRetriesPerRequest: 1 });
     const queue = new Queue(QueueName.Train, { connection, prefix: queuePrefix });
