@@ -2,8 +2,7 @@
 // generated weights, Prisma for assertions), optionally wired to a PRIVATE Redis and/or
 // Postgres (test/support/private-services.ts) that the test may stop and restart, plus the checks
 // every fault test makes on a finished experiment.
-import { Redis } from 'ioredis';
-import { eventStreamKey, type ExperimentEvent } from '@fleet/queue';
+import { createRedisConnection, eventStreamKey, type ExperimentEvent } from '@fleet/queue';
 import { startE2eFleet, tinyExperiment, type E2eFleet } from '../support/e2e-fleet.js';
 import { defaultTestBackend, type StartWorkerOptions } from '../support/fleet-harness.js';
 import type { PrivatePostgres, PrivateRedis } from '../support/private-services.js';
@@ -46,7 +45,7 @@ export function startFaultFleet(options: FaultFleetOptions = {}): Promise<E2eFle
 
 /** Every event of an experiment's Redis Stream, in order. */
 export async function streamEvents(fleet: E2eFleet, experimentId: string): Promise<ExperimentEvent[]> {
-  const redis = new Redis(fleet.harness.redisUrl);
+  const redis = createRedisConnection(fleet.harness.redisUrl);
   try {
     const entries = await redis.xrange(eventStreamKey(fleet.harness.queuePrefix, experimentId), '-', '+');
     return entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('data') + 1] ?? '{}') as ExperimentEvent);

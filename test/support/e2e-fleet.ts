@@ -26,6 +26,8 @@ export interface E2eFleetOptions {
   databaseUrl?: string;
   /** Extra environment of the API. */
   apiEnv?: Record<string, string>;
+  /** Redis key prefix (a Redis Cluster needs a hash tag). Default: the harness's random one. */
+  queuePrefix?: string;
 }
 
 export interface E2eFleet {
@@ -41,6 +43,7 @@ export async function startE2eFleet(options: E2eFleetOptions = {}): Promise<E2eF
   const harness = await FleetHarness.create({
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.queuePrefix ? { queuePrefix: options.queuePrefix } : {}),
   });
   const prisma = new PrismaService(harness.databaseUrl);
   try {

@@ -14,7 +14,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Redis } from 'ioredis';
+import { createRedisConnection, nodesOf } from '@fleet/queue';
 import { ManagedProcess } from './managed-process.js';
 
 export const API_ENTRY = 'dist/apps/api/src/main.js';
@@ -185,14 +185,17 @@ export class FleetHarness {
   /** Kills every process started here (with their children), drops the prefix's keys and the temp folders. */
   async teardown(): Promise<void> {
     await Promise.all(this.processes.map((p) => p.kill()));
-    const redis = new Redis(this.redisUrl, { maxRetriesPerRequest: 1 });
+    // Any topology REDIS_URL names; on a cluster each master holds a share of the keys to scan.
+    const redis = createRedisConnection(this.redisUrl, { maxRetriesPerRequest: 1 });
     try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.queuePrefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
+      for (const node of await nodesOf(redis)) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await node.scan(cursor, 'MATCH', `${this.queuePrefix}:*`, 'COUNT', 1000);
+          cursor = next;
+          if (keys.length > 0) await node.del(...keys);
+        } while (cursor !== '0');
+      }
     } finally {
       redis.disconnect();
     }

@@ -2,8 +2,7 @@
 // run no other command) and stops the experiment if this worker is the one training it. Every
 // worker hears every cancel; the ones not running that experiment ignore it. A cancel that
 // arrives before the job is picked up is covered by the cancelled key the processor checks.
-import { Redis } from 'ioredis';
-import { cancelChannel } from '@fleet/queue';
+import { cancelChannel, createRedisConnection, type RedisConnection } from '@fleet/queue';
 
 /** The message is the experiment id; a JSON object with experimentId is accepted too. */
 export function parseCancelMessage(message: string): string | undefined {
@@ -20,7 +19,7 @@ export function parseCancelMessage(message: string): string | undefined {
 }
 
 export class CancelListener {
-  private subscriber: Redis | undefined;
+  private subscriber: RedisConnection | undefined;
 
   constructor(
     private readonly redisUrl: string,
@@ -29,7 +28,7 @@ export class CancelListener {
   ) {}
 
   async start(): Promise<void> {
-    const subscriber = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
+    const subscriber = createRedisConnection(this.redisUrl, { maxRetriesPerRequest: null });
     this.subscriber = subscriber;
     // ioredis reconnects and re-subscribes by itself (a Redis restart); without a listener it
     // would print every failed reconnect as an "Unhandled error event".

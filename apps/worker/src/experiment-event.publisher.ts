@@ -1,12 +1,11 @@
 // Writes an experiment's live events to its Redis Stream (field "data" = JSON), capped with
 // MAXLEN ~ so a long run cannot grow Redis without bound. Live events are a view, not the record
 // (Postgres is): a failed XADD is logged and dropped, it never fails a run.
-import type { Redis } from 'ioredis';
-import { EVENT_STREAM_MAXLEN, eventStreamKey, type ExperimentEvent } from '@fleet/queue';
+import { EVENT_STREAM_MAXLEN, eventStreamKey, type ExperimentEvent, type RedisConnection } from '@fleet/queue';
 
 export class ExperimentEventPublisher {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
     private readonly log: (line: string) => void = () => undefined,
   ) {}

@@ -4,10 +4,9 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MetricsTime, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { FleetConfig } from '@fleet/config';
 import { ExperimentRunRepository, PrismaService, SweepSearchRepository, WorkerRepository, type WorkerRegistration } from '@fleet/persistence';
-import { JobName, QueueName, recordEpochStats, type TrainJobResult } from '@fleet/queue';
+import { createRedisConnection, JobName, QueueName, recordEpochStats, type RedisConnection, type TrainJobResult } from '@fleet/queue';
 import type { BackendInfo } from '@fleet/training/contracts.js';
 import { CancelListener } from './cancel.listener.js';
 import { ExperimentEventPublisher } from './experiment-event.publisher.js';
@@ -38,7 +37,7 @@ export class FleetWorker {
   readonly id = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly log: (line: string) => void;
   private readonly prisma: PrismaService;
-  private readonly redis: Redis;
+  private readonly redis: RedisConnection;
   private readonly children: TrainingChildHost[];
   private readonly processor: TrainExperimentProcessor;
   private readonly cancels: CancelListener;
@@ -56,7 +55,7 @@ export class FleetWorker {
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
     const { config } = options;
     this.prisma = new PrismaService(config.databaseUrl);
-    this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    this.redis = createRedisConnection(config.redisUrl, { maxRetriesPerRequest: null });
     this.redis.on('error', () => undefined); // ioredis reconnects by itself; commands report their own errors.
     this.workers = new WorkerRepository(this.prisma);
     const env = { ...process.env, FLEET_THREADS: String(options.threads), ...(options.gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: String(options.gpu) }) };
@@ -102,7 +101,7 @@ export class FleetWorker {
 
     const { config } = this.options;
     const worker = new Worker<unknown, TrainJobResult>(QueueName.Train, (job: Job<unknown, TrainJobResult>, token?: string) => this.processJob(job, token), {
-      connection: new Redis(config.redisUrl, { maxRetriesPerRequest: null }),
+      connection: createRedisConnection(config.redisUrl, { maxRetriesPerRequest: null }),
       prefix: config.queuePrefix,
       concurrency: this.options.concurrency,
       lockDuration: this.options.lockDurationMs,

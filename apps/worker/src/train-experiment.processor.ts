@@ -7,11 +7,10 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { FleetConfig } from '@fleet/config';
 import type { StopReason as EarlyStopReason } from '@fleet/contracts';
 import type { ExperimentRunRepository, SweepSearchRepository } from '@fleet/persistence';
-import { cancelledKey, InvalidTrainJobError, parseTrainJobData, type ExperimentStatusName, type TrainJobData, type TrainJobResult } from '@fleet/queue';
+import { cancelledKey, InvalidTrainJobError, parseTrainJobData, type ExperimentStatusName, type RedisConnection, type TrainJobData, type TrainJobResult } from '@fleet/queue';
 import type { BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
 import { CHECKPOINT_FILE } from '@fleet/training/checkpoint/checkpoint.js';
 import { findRunModel } from '@fleet/training/model-files/model-files.js';
@@ -28,7 +27,7 @@ export interface TrainExperimentProcessorOptions {
   searches: Pick<SweepSearchRepository, 'reportEpoch'>;
   events: ExperimentEventPublisher;
   /** Connection for plain commands (the cancelled-key check). */
-  redis: Redis;
+  redis: RedisConnection;
   /** One training child per concurrent job. */
   children: TrainingChildHost[];
   /** Minimum gap between two progress events of one experiment. Default 250 ms. */

@@ -45,7 +45,10 @@ describe('loadConfig', () => {
     [{ DATABASE_URL: '' }, 'DATABASE_URL is empty'],
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL is not a URL'],
     [{ DATABASE_URL: 'mysql://db/x' }, 'DATABASE_URL must start with postgresql:// or postgres://'],
-    [{ REDIS_URL: 'http://cache' }, 'REDIS_URL must start with redis:// or rediss://'],
+    [{ REDIS_URL: 'http://cache' }, 'REDIS_URL must start with redis://, rediss://, redis+cluster://'],
+    [{ REDIS_URL: 'redis+cluster://a:7000,b:x' }, 'REDIS_URL has an invalid host "b:x"'],
+    [{ REDIS_URL: 'redis+cluster://a:7000', QUEUE_PREFIX: 'prod' }, 'QUEUE_PREFIX must contain a hash tag such as "{prod}" when REDIS_URL is a Redis Cluster'],
+    [{ REDIS_URL: 'redis+cluster://a:7000', QUEUE_PREFIX: '{}prod' }, 'QUEUE_PREFIX must contain a hash tag'],
     [{ PORT: 'eighty' }, 'PORT must be an integer'],
     [{ PORT: '70000' }, 'PORT must be between 1 and 65535'],
     [{ MAX_SWEEP_RUNS: '0' }, 'MAX_SWEEP_RUNS must be between'],
@@ -66,5 +69,15 @@ describe('loadConfig', () => {
 
   it('masks passwords in URLs for logs', () => {
     expect(redactUrl('postgresql://u:secret@h/db')).toBe('postgresql://u:***@h/db');
+    expect(redactUrl('rediss+cluster://app:secret@a:1,b:2')).toBe('rediss+cluster://app:***@a:1,b:2');
+    expect(redactUrl('redis+sentinel://s:1/m?sentinelPassword=secret')).toBe('redis+sentinel://s:1/m?sentinelPassword=***');
+    expect(redactUrl('redis://cache:6379/0')).toBe('redis://cache:6379/0');
+  });
+
+  it('gives a cluster the hash-tagged default prefix and keeps an explicit tagged one', () => {
+    expect(loadConfig({ REDIS_URL: 'redis+cluster://a:7000,b:7001' }, '/')).toMatchObject({ redisUrl: 'redis+cluster://a:7000,b:7001', queuePrefix: '{fleet}' });
+    expect(loadConfig({ REDIS_URL: 'redis+cluster://a:7000', QUEUE_PREFIX: 'prod:{fleet}' }, '/').queuePrefix).toBe('prod:{fleet}');
+    // Sentinel serves one master: any prefix works there.
+    expect(loadConfig({ REDIS_URL: 'redis+sentinel://s:26379/m', QUEUE_PREFIX: 'prod' }, '/').queuePrefix).toBe('prod');
   });
 });

@@ -2,11 +2,15 @@
 // process.env directly, so tests can feed it anything. Invalid values fail with one line that
 // names the variable and says what is wrong.
 import path from 'node:path';
+import { hashTagOf, parseRedisUrl, RedisUrlError, type RedisTarget } from './redis-target.js';
 
 export interface FleetConfig {
   /** Postgres connection string. Default postgresql://postgres@127.0.0.1:5432/finetune_fleet (required when NODE_ENV=production). */
   databaseUrl: string;
-  /** Redis connection string. Default redis://127.0.0.1:6379 (required when NODE_ENV=production). */
+  /**
+   * Redis connection string: redis:// or rediss:// (one server), redis+cluster:// (Redis Cluster
+   * seeds) or redis+sentinel:// (see redis-target.ts). Default redis://127.0.0.1:6379 (required when NODE_ENV=production).
+   */
   redisUrl: string;
   /** Folder holding datasets in ImageFolder layout, one sub-folder per dataset. Default ./data */
   dataRoot: string;
@@ -20,7 +24,10 @@ export interface FleetConfig {
   apiKey: string | undefined;
   /** Largest number of runs one sweep may expand to. Default 1000 */
   maxSweepRuns: number;
-  /** BullMQ queue name prefix; lets tests and several deployments share one Redis. Default "fleet" */
+  /**
+   * BullMQ queue name prefix; lets tests and several deployments share one Redis. Default "fleet",
+   * "{fleet}" on a Redis Cluster, where it must hold a hash tag (every key of a queue in one slot).
+   */
   queuePrefix: string;
   /**
    * Days a finished run keeps its files under ARTIFACTS_DIR (model files, predictions, checkpoint)
@@ -53,18 +60,24 @@ export const CONFIG_DEFAULTS = {
   port: 3000,
   maxSweepRuns: 1000,
   queuePrefix: 'fleet',
+  clusterQueuePrefix: '{fleet}',
   artifactsRetentionDays: 0,
 } as const;
 
 type Env = Record<string, string | undefined>;
 
-function urlVar(env: Env, name: string, protocols: string[], fallback: string): string {
+function rawUrl(env: Env, name: string, fallback: string): string {
   const raw = env[name];
   if (raw === undefined) {
     if (env.NODE_ENV === 'production') throw new ConfigError(name, 'is missing (required when NODE_ENV=production)');
     return fallback;
   }
   if (raw.trim() === '') throw new ConfigError(name, 'is empty');
+  return raw;
+}
+
+function urlVar(env: Env, name: string, protocols: string[], fallback: string): string {
+  const raw = rawUrl(env, name, fallback);
   let parsed: URL;
   try {
     parsed = new URL(raw);
@@ -73,6 +86,31 @@ function urlVar(env: Env, name: string, protocols: string[], fallback: string): 
   }
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got "${parsed.protocol}//")`);
+  }
+  return raw;
+}
+
+function redisVar(env: Env): { url: string; target: RedisTarget } {
+  const url = rawUrl(env, 'REDIS_URL', CONFIG_DEFAULTS.redisUrl);
+  try {
+    return { url, target: parseRedisUrl(url) };
+  } catch (err) {
+    if (err instanceof RedisUrlError) throw new ConfigError('REDIS_URL', err.message);
+    throw err;
+  }
+}
+
+/**
+ * On a Redis Cluster every key of a queue (BullMQ's Lua scripts touch many at once) must hash to
+ * one slot, so the prefix needs a hash tag. The default gets one; an explicit prefix without one is
+ * refused rather than rewritten, so the keys are always the ones the operator wrote down.
+ */
+function queuePrefixVar(env: Env, target: RedisTarget): string {
+  const raw = env.QUEUE_PREFIX;
+  const cluster = target.mode === 'cluster';
+  if (raw === undefined || raw.trim() === '') return cluster ? CONFIG_DEFAULTS.clusterQueuePrefix : CONFIG_DEFAULTS.queuePrefix;
+  if (cluster && hashTagOf(raw) === undefined) {
+    throw new ConfigError('QUEUE_PREFIX', `must contain a hash tag such as "{${raw.replace(/[{}]/g, '') || 'fleet'}}" when REDIS_URL is a Redis Cluster (got "${raw}"): every key of a queue must hash to one slot`);
   }
   return raw;
 }
@@ -96,23 +134,27 @@ function dirVar(env: Env, name: string, fallback: string, cwd: string): string {
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): FleetConfig {
   const apiKey = env.API_KEY;
   const metricsToken = env.METRICS_TOKEN;
+  const databaseUrl = urlVar(env, 'DATABASE_URL', ['postgresql:', 'postgres:'], CONFIG_DEFAULTS.databaseUrl);
+  const redis = redisVar(env);
   return {
-    databaseUrl: urlVar(env, 'DATABASE_URL', ['postgresql:', 'postgres:'], CONFIG_DEFAULTS.databaseUrl),
-    redisUrl: urlVar(env, 'REDIS_URL', ['redis:', 'rediss:'], CONFIG_DEFAULTS.redisUrl),
+    databaseUrl,
+    redisUrl: redis.url,
     dataRoot: dirVar(env, 'DATA_ROOT', CONFIG_DEFAULTS.dataRoot, cwd),
     weightsRoot: dirVar(env, 'WEIGHTS_ROOT', CONFIG_DEFAULTS.weightsRoot, cwd),
     artifactsDir: dirVar(env, 'ARTIFACTS_DIR', CONFIG_DEFAULTS.artifactsDir, cwd),
     port: intVar(env, 'PORT', CONFIG_DEFAULTS.port, 1, 65535),
     apiKey: apiKey === undefined || apiKey === '' ? undefined : apiKey,
     maxSweepRuns: intVar(env, 'MAX_SWEEP_RUNS', CONFIG_DEFAULTS.maxSweepRuns, 1, 1_000_000),
-    queuePrefix: env.QUEUE_PREFIX && env.QUEUE_PREFIX.trim() !== '' ? env.QUEUE_PREFIX : CONFIG_DEFAULTS.queuePrefix,
+    queuePrefix: queuePrefixVar(env, redis.target),
     artifactsRetentionDays: intVar(env, 'ARTIFACTS_RETENTION_DAYS', CONFIG_DEFAULTS.artifactsRetentionDays, 0, 36_500),
     metricsToken: metricsToken === undefined || metricsToken === '' ? undefined : metricsToken,
   };
 }
 
-/** The URL with its password masked, for log lines. */
+/** The URL with its password masked, for log lines (multi-host cluster/sentinel URLs too). */
 export function redactUrl(url: string): string {
+  const masked = url.replace(/^([a-z+]+:\/\/[^:@/?#]*:)[^@/?#]*@/i, '$1***@').replace(/([?&]sentinelPassword=)[^&#]*/, '$1***');
+  if (masked !== url) return masked;
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

@@ -1,3 +1,4 @@
 export * from './fleet-config.js';
+export * from './redis-target.js';
 export * from './startup-checks.js';
 export * from './metrics-token.js';

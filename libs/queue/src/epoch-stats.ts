@@ -3,7 +3,7 @@
 // it on /metrics, so one scrape target gives the fleet's throughput however many workers there are
 // and wherever they run, it survives API restarts, and every API replica reports the same totals.
 // One hash (not one key per series) so a write is atomic and Redis Cluster keeps it in one slot.
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis-connection.js';
 
 /** Upper bounds (le) of fleet_epoch_duration_seconds: ~1 s epochs of tiny test runs to a 224 px CPU epoch (~26 s) and beyond. */
 export const EPOCH_SECONDS_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800] as const;
@@ -56,7 +56,7 @@ export function bucketIndex(bounds: readonly number[], value: number): number {
 }
 
 /** Adds one epoch to both histograms in one MULTI (a scrape never sees a count without its bucket). */
-export async function recordEpochStats(redis: Redis, prefix: string, o: EpochObservation): Promise<void> {
+export async function recordEpochStats(redis: RedisConnection, prefix: string, o: EpochObservation): Promise<void> {
   if (o.backend.includes(SEP) || o.strategy.includes(SEP)) throw new Error(`epoch stats: "${SEP}" in backend or strategy name`);
   const key = epochStatsKey(prefix);
   const multi = redis.multi();

@@ -5,3 +5,4 @@ export * from './experiment-config.js';
 export * from './train-job.js';
 export * from './weights-source.js';
 export * from './epoch-stats.js';
+export * from './redis-connection.js';

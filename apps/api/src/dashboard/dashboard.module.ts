@@ -10,9 +10,8 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { FleetConfig } from '@fleet/config';
-import { QueueName } from '@fleet/queue';
+import { createRedisConnection, QueueName, type RedisConnection } from '@fleet/queue';
 import { locateDashboardAssets, type DashboardAssets } from './dashboard-assets.js';
 import { queuesAuth, type GateRequest, type GateResponse } from './queues-auth.js';
 
@@ -58,7 +57,7 @@ function folder(root: string, allowed: RegExp, cacheControl: string): Handler {
 class DashboardMount implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Dashboard');
   private queue: Queue | undefined;
-  private connection: Redis | undefined;
+  private connection: RedisConnection | undefined;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -87,7 +86,7 @@ class DashboardMount implements OnModuleInit, OnModuleDestroy {
   }
 
   private mountQueues(app: ExpressLike): void {
-    this.connection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.connection = createRedisConnection(this.options.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
     this.connection.on('error', (err: Error) => this.logger.warn(`Bull Board Redis: ${err.message}`));
     this.queue = new Queue(QueueName.Train, { connection: this.connection, prefix: this.options.queuePrefix });
     const serverAdapter = new ExpressAdapter();

@@ -1,8 +1,7 @@
 // Live events of an experiment: the API's own writes to its Redis Stream (status changes the API
 // makes, e.g. cancel) and the relay of the stream to one SSE client.
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Redis } from 'ioredis';
-import { EVENT_STREAM_MAXLEN, eventStreamKey, type ExperimentEvent, type ExperimentStatusName } from '@fleet/queue';
+import { EVENT_STREAM_MAXLEN, duplicateConnection, eventStreamKey, type ExperimentEvent, type ExperimentStatusName, type RedisConnection } from '@fleet/queue';
 import { ExperimentRepository, FINAL_STATUSES } from '@fleet/persistence';
 import { API_OPTIONS, FLEET_CONFIG, type ApiOptions, type FleetConfig } from '../api-options.js';
 import { REDIS } from '../redis/redis.provider.js';
@@ -37,7 +36,7 @@ export class ExperimentEventsService {
   constructor(
     @Inject(FLEET_CONFIG) private readonly config: FleetConfig,
     @Inject(API_OPTIONS) private readonly options: ApiOptions,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
     private readonly experiments: ExperimentRepository,
   ) {}
 
@@ -68,7 +67,7 @@ export class ExperimentEventsService {
     sink.write(sseFrame('snapshot', JSON.stringify(snapshot)));
 
     // Blocking reads need a connection of their own, one per client, closed when it leaves.
-    const conn = this.redis.duplicate();
+    const conn = duplicateConnection(this.redis);
     conn.on('error', (err: Error) => this.logger.warn(`SSE Redis (${experimentId}): ${err.message}`));
     let gone = false;
     void sink.closed.then(() => {

@@ -1,8 +1,8 @@
 // GET /health: can this API reach Postgres and Redis right now. Open even with API_KEY set.
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { Redis } from 'ioredis';
 import { PrismaService } from '@fleet/persistence';
+import type { RedisConnection } from '@fleet/queue';
 import { REDIS } from '../redis/redis.provider.js';
 import { HealthDto } from './health.response.js';
 
@@ -24,7 +24,7 @@ async function up(check: () => Promise<unknown>): Promise<'up' | 'down'> {
 export class HealthController {
   constructor(
     private readonly prisma: PrismaService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
   ) {}
 
   @Get()

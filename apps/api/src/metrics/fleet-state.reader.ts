@@ -6,9 +6,8 @@
 // series disappear, fleet_metrics_source_up says which) instead of failing the whole scrape.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { JobType } from 'bullmq';
-import { Redis } from 'ioredis';
 import { ExperimentRepository, WorkerRepository, type ExperimentStatus } from '@fleet/persistence';
-import { QueueName, epochStatsKey, parseEpochStats, type EpochHistogramSeries } from '@fleet/queue';
+import { QueueName, epochStatsKey, parseEpochStats, type EpochHistogramSeries, type RedisConnection } from '@fleet/queue';
 import { API_OPTIONS, FLEET_CONFIG, type ApiOptions, type FleetConfig } from '../api-options.js';
 import { QueueService } from '../queue/queue.service.js';
 import { REDIS } from '../redis/redis.provider.js';
@@ -77,7 +76,7 @@ export class FleetStateReader {
 
   constructor(
     private readonly queues: QueueService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
     private readonly experiments: ExperimentRepository,
     private readonly workers: WorkerRepository,
     @Inject(FLEET_CONFIG) private readonly config: FleetConfig,

@@ -3,8 +3,7 @@
 // tell the running worker) and the clean-up a retry needs.
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { DEFAULT_TRAIN_JOB_OPTIONS, JobName, QueueName, cancelChannel, cancelledKey, type TrainJobData, type TrainJobResult } from '@fleet/queue';
+import { DEFAULT_TRAIN_JOB_OPTIONS, JobName, QueueName, cancelChannel, cancelledKey, type RedisConnection, type TrainJobData, type TrainJobResult } from '@fleet/queue';
 import { API_OPTIONS, FLEET_CONFIG, type ApiOptions, type FleetConfig } from '../api-options.js';
 import { MAX_PRIORITY } from '../experiments/dto/experiment-input.dto.js';
 import { REDIS, closeRedis, createRedis } from '../redis/redis.provider.js';
@@ -28,12 +27,12 @@ export function toBullPriority(priority: number): number {
 
 @Injectable()
 export class QueueService implements OnApplicationShutdown {
-  private readonly connection: Redis;
+  private readonly connection: RedisConnection;
   readonly queue: Queue<TrainJobData, TrainJobResult, JobName>;
 
   constructor(
     @Inject(FLEET_CONFIG) private readonly config: FleetConfig,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
     @Inject(API_OPTIONS) private readonly options: ApiOptions,
   ) {
     this.connection = createRedis(config.redisUrl, new Logger('QueueRedis'));
