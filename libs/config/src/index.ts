@@ -1,2 +1,3 @@
+export * from './artifacts-url.js';
 export * from './fleet-config.js';
 export * from './startup-checks.js';
