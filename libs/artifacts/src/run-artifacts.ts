@@ -23,6 +23,8 @@ import { InvalidKeyError, type ArtifactStore } from './artifact-store.js';
 export const MANIFEST_FILE = 'manifest.json';
 /** What the local folder holds from the store; dot-files are never published. */
 const STATE_FILE = '.artifact-sync.json';
+/** How often a reader looks again at a manifest that did not parse or named a missing blob. */
+const READ_ATTEMPTS = 3;
 /** Unreferenced objects younger than this survive a restore: a stalled writer may still be publishing them. */
 export const DEFAULT_ORPHAN_GRACE_MS = 15 * 60_000;
 
@@ -48,9 +50,6 @@ export interface RunManifest {
 export class ArtifactIntegrityError extends Error {
   override name = 'ArtifactIntegrityError';
 }
-
-/** A blob the manifest names is gone: a newer publish may have replaced it (the reader looks again). */
-class MissingBlobError extends ArtifactIntegrityError {}
 
 interface LocalRecord extends ManifestEntry {
   ino: number;
@@ -174,9 +173,14 @@ export async function publishRunDir(store: ArtifactStore, runId: string, dir: st
     entry ??= byInode.get(st.ino);
     if (!entry) {
       const sha256 = await sha256File(file);
-      entry = { key: `${runId}/blobs/${randomBytes(8).toString('hex')}/${name}`, bytes: st.size, sha256 };
-      await store.putFile(entry.key, file);
-      uploaded.push(name);
+      // Rewritten with the same bytes (the engine rewrites classes.json with each best model): keep the blob.
+      const same = previous?.files[name];
+      if (same && same.sha256 === sha256 && same.bytes === st.size) entry = same;
+      else {
+        entry = { key: `${runId}/blobs/${randomBytes(8).toString('hex')}/${name}`, bytes: st.size, sha256 };
+        await store.putFile(entry.key, file);
+        uploaded.push(name);
+      }
     }
     // The file must not have changed while it was read (the engine waits, but say so if it did not).
     const after = await stat(file);
@@ -203,7 +207,7 @@ export async function publishRunDir(store: ArtifactStore, runId: string, dir: st
 /** Streams a blob into `target` through a temp file, checking its size and sha256 first. */
 async function download(store: ArtifactStore, entry: ManifestEntry, target: string): Promise<void> {
   const opened = await store.openRead(entry.key);
-  if (!opened) throw new MissingBlobError(`${entry.key} is named by the manifest but not in the store`);
+  if (!opened) throw new ArtifactIntegrityError(`${entry.key} is named by the manifest but not in the store`);
   const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const hash = createHash('sha256');
   let bytes = 0;
@@ -315,13 +319,16 @@ async function collectOrphans(store: ArtifactStore, runId: string, manifest: Run
  */
 export async function fetchRunFiles(store: ArtifactStore, runId: string, dir: string, names: readonly string[]): Promise<RunManifest | undefined> {
   for (let attempt = 1; ; attempt++) {
-    const manifest = await readRunManifest(store, runId);
-    if (!manifest) return undefined;
     try {
+      const manifest = await readRunManifest(store, runId);
+      if (!manifest) return undefined;
       await materialize(store, manifest, dir, names);
       return manifest;
     } catch (err) {
-      if (!(err instanceof MissingBlobError) || attempt >= 3) throw err;
+      // A manifest caught while being replaced (only servers without S3's atomic replace, such as
+      // s3rver, show that) or a blob a newer publish deleted: look again.
+      if (!(err instanceof ArtifactIntegrityError) || attempt >= READ_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     }
   }
 }
