@@ -14,6 +14,7 @@ import { ExperimentController } from './experiments/experiment.controller.js';
 import { ExperimentService } from './experiments/experiment.service.js';
 import { ExperimentModelController } from './experiments/experiment-model.controller.js';
 import { ModelFileService } from './experiments/model-file.service.js';
+import { RunFilesService } from './experiments/run-files.service.js';
 import { FileRootsService } from './experiments/file-roots.service.js';
 import { HealthController } from './health/health.controller.js';
 import { QueueService } from './queue/queue.service.js';
@@ -55,6 +56,7 @@ export class AppModule {
         ExperimentEventsService,
         ExperimentService,
         ModelFileService,
+        RunFilesService,
         SweepService,
         SweepSchedulerService,
         CompareService,

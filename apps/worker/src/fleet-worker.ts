@@ -5,6 +5,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { ArtifactStore } from '@fleet/artifacts';
 import type { FleetConfig } from '@fleet/config';
 import { ExperimentRunRepository, PrismaService, SweepSearchRepository, WorkerRepository, type WorkerRegistration } from '@fleet/persistence';
 import { JobName, QueueName, type TrainJobResult } from '@fleet/queue';
@@ -20,6 +21,8 @@ export interface FleetWorkerOptions extends WorkerOptions {
   config: FleetConfig;
   /** Compiled training child. Default: training-child.js next to this file. */
   childPath?: string;
+  /** The store of config.artifactStore, checked at boot by the caller. Default: none (ARTIFACTS_DIR is shared) */
+  store?: ArtifactStore;
   log?: (line: string) => void;
 }
 
@@ -67,6 +70,7 @@ export class FleetWorker {
       events: this.events,
       redis: this.redis,
       children: this.children,
+      ...(options.store ? { store: options.store } : {}),
       log: this.log,
       onRunningChanged: () => void this.heartbeat?.beat(),
     });

@@ -2,12 +2,16 @@
 // experiment through its states, hand the training to a child process and store what it reports.
 // Each epoch is in Postgres (upsert, retried until it lands) and on the event stream before the
 // child may start the next one, so a crash at any point loses at most the epoch in progress,
-// which the next attempt re-runs from the last checkpoint.
+// which the next attempt re-runs from the last checkpoint. With an artifact store (ARTIFACTS_URL),
+// the run's folder is restored from it before training and published to it after each epoch,
+// before the epoch is stored, so any machine resumes where the run left off and a succeeded run's
+// models are in the store.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { ArtifactStore } from '@fleet/artifacts';
 import type { FleetConfig } from '@fleet/config';
 import type { StopReason as EarlyStopReason } from '@fleet/contracts';
 import type { ExperimentRunRepository, SweepSearchRepository } from '@fleet/persistence';
@@ -17,6 +21,7 @@ import { CHECKPOINT_FILE } from '@fleet/training/checkpoint/checkpoint.js';
 import type { ExperimentEventPublisher } from './experiment-event.publisher.js';
 import { faultPoint } from './fault-point.js';
 import { isTransientDbError, retryUntilDone } from './retry.js';
+import { RunArtifactSync } from './run-artifact-sync.js';
 import { ChildCrashedError, TrainingRunError, type TrainingChildHost } from './training-child.host.js';
 
 export interface TrainExperimentProcessorOptions {
@@ -30,6 +35,8 @@ export interface TrainExperimentProcessorOptions {
   redis: Redis;
   /** One training child per concurrent job. */
   children: TrainingChildHost[];
+  /** Shared store of run folders (ARTIFACTS_URL); without one, ARTIFACTS_DIR itself is shared. Default none */
+  store?: ArtifactStore;
   /** Minimum gap between two progress events of one experiment. Default 250 ms. */
   progressIntervalMs?: number;
   /** Called when the set of running experiments changes (the heartbeat reports it at once). */
@@ -115,6 +122,7 @@ export class TrainExperimentProcessor {
     await this.status(experimentId, 'running', { backend: backend.name });
 
     const entry: RunningJob = { child };
+    const sync = this.options.store ? new RunArtifactSync(this.options.store, experimentId, checkpointDir, this.log) : undefined;
     this.running.set(experimentId, entry);
     this.options.onRunningChanged?.();
     if (this.shuttingDown) entry.stop = 'shutdown';
@@ -133,6 +141,8 @@ export class TrainExperimentProcessor {
       if (await retryUntilDone(() => runs.markSucceeded(experimentId), { shouldRetry: isTransientDbError })) await this.status(experimentId, 'succeeded');
     };
     try {
+      // The checkpoint this run resumes from may have been written on another machine.
+      if (sync && !entry.stop) await sync.restore();
       const outcome = entry.stop
         ? { status: 'cancelled' as const }
         : await child.run(
@@ -154,6 +164,8 @@ export class TrainExperimentProcessor {
                 void events.publish({ type: 'progress', experimentId, ...progress });
               },
               onEpoch: async (metrics: EpochMetrics) => {
+                // In the store before in Postgres: a stored last epoch implies published models.
+                await sync?.publish(metrics.epoch);
                 summary = { experimentId, ...(await this.recordEpoch(experimentId, metrics)) };
                 if (metrics.epoch >= data.config.epochs) return succeed();
                 // A cancel published while this worker's subscriber was reconnecting is still seen here.
@@ -168,9 +180,11 @@ export class TrainExperimentProcessor {
               },
             },
           );
+      // A stopped run's child may end while its last epoch is still being published.
+      await sync?.settled();
       if (outcome.status === 'completed' || succeeded) {
         await succeed();
-        await this.removeCheckpoint(checkpointDir);
+        await this.removeCheckpoint(checkpointDir, sync, summary.epochsDone);
         this.log(`job ${job.id}: experiment ${experimentId} succeeded (best val acc ${summary.bestValAcc ?? 'n/a'} at epoch ${summary.bestEpoch ?? 'n/a'})`);
         return summary;
       }
@@ -194,6 +208,8 @@ export class TrainExperimentProcessor {
       return { ...summary, cancelled: true };
     } catch (err) {
       if (err instanceof WaitingError) throw err;
+      // Never two writers of one run: the next attempt (maybe elsewhere) starts after this one's publish.
+      await sync?.settled();
       if (succeeded) {
         this.log(`job ${job.id}: clean-up after the last epoch failed (the experiment is complete): ${err instanceof Error ? err.message : String(err)}`);
         return summary;
@@ -246,10 +262,16 @@ export class TrainExperimentProcessor {
 
   /**
    * A succeeded run never resumes (a re-delivered job finds it succeeded and does nothing), so its
-   * checkpoint (weights and momentum, about twice a model file) only costs disk; the model files stay.
+   * checkpoint (weights and momentum, about twice a model file) only costs disk; the model files
+   * stay. With a store, the checkpoint leaves the store too (a publish without it).
    */
-  private async removeCheckpoint(dir: string): Promise<void> {
-    await rm(path.join(dir, CHECKPOINT_FILE), { force: true }).catch((err: unknown) => this.log(`could not remove the checkpoint in ${dir}: ${err instanceof Error ? err.message : String(err)}`));
+  private async removeCheckpoint(dir: string, sync: RunArtifactSync | undefined, epoch: number): Promise<void> {
+    try {
+      await rm(path.join(dir, CHECKPOINT_FILE), { force: true });
+      await sync?.publish(epoch);
+    } catch (err) {
+      this.log(`could not remove the checkpoint of ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   private acquireChild(): TrainingChildHost {
