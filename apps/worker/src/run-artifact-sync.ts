@@ -3,6 +3,7 @@
 // before the run starts or resumes on this machine, published at each epoch boundary while the
 // engine waits for the epoch to be acknowledged (so nothing changes mid-upload). The engine never
 // sees the store: libs/training does no network I/O, and a checkpoint is a local file to it.
+import { performance } from 'node:perf_hooks';
 import { publishRunDir, restoreRunDir, type ArtifactStore } from '@fleet/artifacts';
 
 export class RunArtifactSync {
@@ -28,8 +29,11 @@ export class RunArtifactSync {
   /** Publishes the folder as the state after `epoch`; rejects when the store refused it. */
   publish(epoch: number): Promise<void> {
     const next = this.chain.then(async () => {
+      const started = performance.now();
       const result = await publishRunDir(this.store, this.runId, this.dir, { epoch });
-      if (result?.uploaded.length) this.log(`experiment ${this.runId}: epoch ${epoch} published to ${this.store.url} (${result.uploaded.join(', ')})`);
+      if (!result?.uploaded.length) return;
+      const mb = result.uploaded.reduce((sum, name) => sum + (result.manifest.files[name]?.bytes ?? 0), 0) / 1e6;
+      this.log(`experiment ${this.runId}: epoch ${epoch} published to ${this.store.url} (${result.uploaded.join(', ')}: ${mb.toFixed(1)} MB in ${((performance.now() - started) / 1000).toFixed(2)} s)`);
     });
     this.chain = next.catch(() => undefined);
     return next;
