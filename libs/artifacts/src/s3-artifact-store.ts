@@ -61,6 +61,9 @@ export class S3ArtifactStore implements ArtifactStore {
     this.bucket = options.bucket;
     this.prefix = options.prefix === '' ? '' : `${options.prefix}/`;
     this.url = `s3://${options.bucket}${options.prefix ? `/${options.prefix}` : ''}`;
+    // The SDK warns on Node < 22 that releases after January 2027 will need Node 22: a note for
+    // whoever upgrades the pinned SDK (README), not for the operator whose boot errors are one line.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       forcePathStyle: options.forcePathStyle ?? false,
       // A region is required to sign; MinIO and Ceph ignore it. A bucket elsewhere is followed.
