@@ -16,8 +16,10 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 # Vulkan loader for the webgpu backend on NVIDIA GPUs (driver libraries come from the NVIDIA runtime).
+# libglvnd0: NVIDIA's Vulkan ICD (libGLX_nvidia.so.0) needs libGLdispatch, which the runtime does
+# not mount; without it Dawn finds no adapter (docs/gpu.md, measured on an H200).
 # oneDNN (libdnnl2) for the native CPU kernels built in the first stage.
-RUN apt-get update && apt-get install -y --no-install-recommends libvulkan1 libdnnl2 ca-certificates && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libvulkan1 libglvnd0 libdnnl2 ca-certificates && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app /app

@@ -236,6 +236,23 @@ describe('cancel', () => {
   });
 });
 
+describe('delete', () => {
+  it('refuses an active experiment with the reason, deletes it once cancelled, then exits 3', async () => {
+    const created = await finetune(['submit', '--dataset', TINY_DATASET, '--strategy', 'freeze', '--weights', TEST_WEIGHTS, '--epochs', '1', '--json']);
+    const id = (JSON.parse(created.stdout) as { id: string }).id;
+    await fleet.prisma.experiment.update({ where: { id }, data: { status: 'running' } });
+    const refused = await finetune(['delete', id]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('cancel it first');
+    await fleet.prisma.experiment.update({ where: { id }, data: { status: 'cancelled', finishedAt: new Date() } });
+    const r = await finetune(['delete', id]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`experiment ${id} deleted`);
+    expect(await fleet.prisma.experiment.count({ where: { id } })).toBe(0);
+    expect((await finetune(['delete', id])).code).toBe(3);
+  });
+});
+
 describe('errors', () => {
   it('exits 4 with one line when the API cannot be reached', async () => {
     const r = await finetune(['status', '--api', 'http://127.0.0.1:1']);

@@ -53,6 +53,7 @@ export async function startApi(overrides: Partial<FleetConfig> = {}, options: Cr
     apiKey: undefined,
     maxSweepRuns: 1000,
     queuePrefix: `test-api-${randomUUID()}`,
+    artifactsRetentionDays: 0,
     ...overrides,
   };
   const app = await createApp(config, { logger: false, dashboard: false, rateLimit: false, ...options });

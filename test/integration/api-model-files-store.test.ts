@@ -1,7 +1,7 @@
 // With ARTIFACTS_URL set the API serves a run's models from the artifact store: the worker that
 // trained the run is on another machine, this API's ARTIFACTS_DIR starts empty and becomes its
 // cache. The folder store stands in for S3 here (same protocol; the e2e suite uses s3rver).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -10,7 +10,7 @@ import { StartupError } from '@fleet/config';
 import { modelFilePath, writeModelFiles, writePredictions } from '@fleet/training/model-files/model-files.js';
 import { summarizePredictions } from '@fleet/training/model-files/val-predictions.js';
 import type { StateDict } from '@fleet/training/weights/pth-loader.js';
-import { RunFilesService } from '../../apps/api/src/experiments/run-files.service.js';
+import { RunFilesService } from '../../apps/api/src/artifacts/run-files.service.js';
 import { startApi, type ApiTestContext } from './api-app.js';
 
 const stateDict = (value: number): StateDict =>
@@ -61,6 +61,12 @@ describe('API model files from the artifact store', () => {
     expect(predictions.status).toBe(200);
     expect(predictions.body).toEqual(summary);
     await rm(workerDir, { recursive: true, force: true });
+
+    // Deleting the run removes its objects from the store too, and the API's cached copy.
+    expect((await store.list(`${id}/`)).length).toBeGreaterThan(0);
+    expect((await request(ctx.server).delete(`/api/experiments/${id}`)).status).toBe(204);
+    expect(await store.list(`${id}/`)).toEqual([]);
+    await expect(access(path.join(ctx.config.artifactsDir, id))).rejects.toThrow();
   });
 
   it('404 when neither the store nor the folder has the run', async () => {

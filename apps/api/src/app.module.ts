@@ -2,6 +2,8 @@
 import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { API_OPTIONS, FLEET_CONFIG, type ApiOptions, type FleetConfig } from './api-options.js';
+import { ArtifactRetentionService } from './artifacts/artifact-retention.service.js';
+import { RunFilesService } from './artifacts/run-files.service.js';
 import { ApiKeyGuard } from './common/api-key.guard.js';
 import { validationExceptionFactory } from './common/field-errors.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
@@ -14,7 +16,6 @@ import { ExperimentController } from './experiments/experiment.controller.js';
 import { ExperimentService } from './experiments/experiment.service.js';
 import { ExperimentModelController } from './experiments/experiment-model.controller.js';
 import { ModelFileService } from './experiments/model-file.service.js';
-import { RunFilesService } from './experiments/run-files.service.js';
 import { FileRootsService } from './experiments/file-roots.service.js';
 import { HealthController } from './health/health.controller.js';
 import { QueueService } from './queue/queue.service.js';
@@ -53,10 +54,11 @@ export class AppModule {
         ...databaseProviders,
         QueueService,
         FileRootsService,
+        RunFilesService,
+        ArtifactRetentionService,
         ExperimentEventsService,
         ExperimentService,
         ModelFileService,
-        RunFilesService,
         SweepService,
         SweepSchedulerService,
         CompareService,

@@ -339,6 +339,16 @@ export class ApiClient {
     return this.request('POST', `/api/sweeps/${encodeURIComponent(id)}/cancel`);
   }
 
+  /** Deletes a finished experiment with its metrics and files (the API answers 409 while it is active). */
+  async deleteExperiment(id: string): Promise<void> {
+    await this.request('DELETE', `/api/experiments/${encodeURIComponent(id)}`);
+  }
+
+  /** Deletes a sweep whose runs have all ended, with its runs and their files. */
+  deleteSweep(id: string): Promise<{ experimentIds: string[] }> {
+    return this.request('DELETE', `/api/sweeps/${encodeURIComponent(id)}`);
+  }
+
   /**
    * Finds what an id names: an experiment or a sweep. Throws CliError(NotFound) when neither exists.
    */

@@ -5,6 +5,7 @@ import { CliError } from './cli-error.js';
 import { registerCancelCommand } from './commands/cancel.command.js';
 import { registerClassifyCommand } from './commands/classify.command.js';
 import { registerCompareCommand } from './commands/compare.command.js';
+import { registerDeleteCommand } from './commands/delete.command.js';
 import { registerDownloadCommand } from './commands/download.command.js';
 import { registerExportCommand } from './commands/export.command.js';
 import { registerInspectCommand } from './commands/inspect.command.js';
@@ -23,6 +24,7 @@ const program = new Command('finetune')
 registerCancelCommand(program);
 registerClassifyCommand(program);
 registerCompareCommand(program);
+registerDeleteCommand(program);
 registerDownloadCommand(program);
 registerExportCommand(program);
 registerInspectCommand(program);

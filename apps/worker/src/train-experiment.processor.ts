@@ -11,13 +11,14 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ArtifactStore } from '@fleet/artifacts';
+import { fetchRunFiles, type ArtifactStore } from '@fleet/artifacts';
 import type { FleetConfig } from '@fleet/config';
 import type { StopReason as EarlyStopReason } from '@fleet/contracts';
 import type { ExperimentRunRepository, SweepSearchRepository } from '@fleet/persistence';
 import { cancelledKey, InvalidTrainJobError, parseTrainJobData, type ExperimentStatusName, type TrainJobData, type TrainJobResult } from '@fleet/queue';
 import type { BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
 import { CHECKPOINT_FILE } from '@fleet/training/checkpoint/checkpoint.js';
+import { findRunModel, modelFileNames } from '@fleet/training/model-files/model-files.js';
 import type { ExperimentEventPublisher } from './experiment-event.publisher.js';
 import { faultPoint } from './fault-point.js';
 import { isTransientDbError, retryUntilDone } from './retry.js';
@@ -104,6 +105,7 @@ export class TrainExperimentProcessor {
 
     const checkpointDir = path.join(config.artifactsDir, experimentId);
     await this.prepareCheckpointDir(experimentId, checkpointDir);
+    const weightsPath = await this.weightsPath(job, data);
 
     const child = this.acquireChild();
     const backend = await child.start().catch(async (err: unknown) => {
@@ -147,7 +149,7 @@ export class TrainExperimentProcessor {
         ? { status: 'cancelled' as const }
         : await child.run(
             // resume: an earlier attempt (crashed or stopped worker) may have left a checkpoint.
-            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath: data.config.weights === undefined ? undefined : path.join(config.weightsRoot, data.config.weights), hyper: hyperOf(data), checkpointDir, resume: true, modelDir: checkpointDir },
+            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath, hyper: hyperOf(data), checkpointDir, resume: true, modelDir: checkpointDir },
             {
               onStarted: ({ startEpoch }) => {
                 resumedAfter = startEpoch;
@@ -258,6 +260,25 @@ export class TrainExperimentProcessor {
       this.log(`experiment ${experimentId} failed: ${message}`);
       throw new UnrecoverableError(message);
     }
+  }
+
+  /**
+   * The starting weights' file: a name under WEIGHTS_ROOT, or a chained run's parent model, looked
+   * up where the API found it (findRunModel). The API checked the parent at submit time; should its
+   * model have gone since (ARTIFACTS_DIR/<parent> removed), the run fails now, for good (no retry
+   * can bring the file back), with a reason that says so.
+   */
+  private async weightsPath(job: Job<unknown, TrainJobResult>, data: TrainJobData): Promise<string | undefined> {
+    const { weights } = data.config;
+    if (weights === undefined) return undefined;
+    if (typeof weights === 'string') return path.join(this.options.config.weightsRoot, weights);
+    // With a store, the parent may have trained elsewhere: copy its model into this machine's cache first.
+    const { store } = this.options;
+    if (store) await fetchRunFiles(store, weights.experiment, path.join(this.options.config.artifactsDir, weights.experiment), modelFileNames(weights.epoch));
+    const stored = await findRunModel(this.options.config.artifactsDir, weights.experiment, weights.epoch);
+    if (stored) return stored.file;
+    const message = `weights.experiment: the ${weights.epoch} model of parent run ${weights.experiment} is gone from ARTIFACTS_DIR (removed after this run was submitted); submit the run again from another parent`;
+    throw await this.failed(job, data.experimentId, new UnrecoverableError(message));
   }
 
   /**

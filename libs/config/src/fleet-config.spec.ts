@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       apiKey: undefined,
       maxSweepRuns: 1000,
       queuePrefix: 'fleet',
+      artifactsRetentionDays: 0,
     });
   });
 
@@ -30,10 +31,11 @@ describe('loadConfig', () => {
         API_KEY: 'secret',
         MAX_SWEEP_RUNS: '50',
         QUEUE_PREFIX: 'ci',
+        ARTIFACTS_RETENTION_DAYS: '30',
       },
       '/',
     );
-    expect(config).toMatchObject({ port: 8080, apiKey: 'secret', maxSweepRuns: 50, dataRoot: '/d', queuePrefix: 'ci' });
+    expect(config).toMatchObject({ port: 8080, apiKey: 'secret', maxSweepRuns: 50, dataRoot: '/d', queuePrefix: 'ci', artifactsRetentionDays: 30 });
   });
 
   it.each([
@@ -47,6 +49,8 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, 'PORT must be between 1 and 65535'],
     [{ MAX_SWEEP_RUNS: '0' }, 'MAX_SWEEP_RUNS must be between'],
     [{ DATA_ROOT: ' ' }, 'DATA_ROOT is empty'],
+    [{ ARTIFACTS_RETENTION_DAYS: '-1' }, 'ARTIFACTS_RETENTION_DAYS must be an integer'],
+    [{ ARTIFACTS_RETENTION_DAYS: '7.5' }, 'ARTIFACTS_RETENTION_DAYS must be an integer'],
   ])('rejects %j with one clear line', (env, expected) => {
     let error: unknown;
     try {

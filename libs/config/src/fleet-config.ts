@@ -30,6 +30,11 @@ export interface FleetConfig {
   maxSweepRuns: number;
   /** BullMQ queue name prefix; lets tests and several deployments share one Redis. Default "fleet" */
   queuePrefix: string;
+  /**
+   * Days a finished run keeps its files under ARTIFACTS_DIR (model files, predictions, checkpoint)
+   * before the API removes them; its metrics stay. 0 keeps them forever. Default 0
+   */
+  artifactsRetentionDays: number;
 }
 
 export { ConfigError };
@@ -43,6 +48,7 @@ export const CONFIG_DEFAULTS = {
   port: 3000,
   maxSweepRuns: 1000,
   queuePrefix: 'fleet',
+  artifactsRetentionDays: 0,
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -95,6 +101,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     apiKey: apiKey === undefined || apiKey === '' ? undefined : apiKey,
     maxSweepRuns: intVar(env, 'MAX_SWEEP_RUNS', CONFIG_DEFAULTS.maxSweepRuns, 1, 1_000_000),
     queuePrefix: env.QUEUE_PREFIX && env.QUEUE_PREFIX.trim() !== '' ? env.QUEUE_PREFIX : CONFIG_DEFAULTS.queuePrefix,
+    artifactsRetentionDays: intVar(env, 'ARTIFACTS_RETENTION_DAYS', CONFIG_DEFAULTS.artifactsRetentionDays, 0, 36_500),
   };
 }
 

@@ -1,7 +1,7 @@
 // Experiment rows <-> domain records. The configuration columns are gathered into one
 // ExperimentConfigData so callers never pick hyper-parameters out of a row by hand.
 import type { ExperimentConfigData } from '@fleet/queue';
-import type { Strategy } from '@fleet/training/contracts.js';
+import type { ModelEpoch, Strategy } from '@fleet/training/contracts.js';
 import type { ExperimentStatus } from './generated/prisma/enums.js';
 import type { ExperimentRow } from './prisma.service.js';
 
@@ -11,6 +11,11 @@ export interface ExperimentRecord {
   sweepId: string | null;
   gridValues: Record<string, unknown> | null;
   config: ExperimentConfigData;
+  /**
+   * Set for a chained run: the run whose model it started from (null once that run was deleted)
+   * and which of its models. config.weights names the same parent while it exists.
+   */
+  parent: { experimentId: string | null; epoch: ModelEpoch } | null;
   priority: number;
   status: ExperimentStatus;
   attempts: number;
@@ -25,6 +30,8 @@ export interface ExperimentRecord {
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** When the retention policy removed the run's files (model, predictions, checkpoint); null while kept. */
+  artifactsPurgedAt: Date | null;
 }
 
 /** What the API stores for a new experiment (always status queued). */
@@ -54,13 +61,16 @@ export function toExperimentRecord(row: ExperimentRow): ExperimentRecord {
     imageSize: row.imageSize,
     seed: row.seed,
   };
-  if (row.weights !== null) config.weights = row.weights;
+  const parentEpoch = row.parentEpoch === 'final' ? 'final' : 'best';
+  if (row.parentExperimentId !== null) config.weights = { experiment: row.parentExperimentId, epoch: parentEpoch };
+  else if (row.weights !== null) config.weights = row.weights;
   return {
     id: row.id,
     name: row.name,
     sweepId: row.sweepId,
     gridValues: toGridValues(row.gridValues),
     config,
+    parent: row.parentEpoch === null ? null : { experimentId: row.parentExperimentId, epoch: parentEpoch },
     priority: row.priority,
     status: row.status,
     attempts: row.attempts,
@@ -75,6 +85,7 @@ export function toExperimentRecord(row: ExperimentRow): ExperimentRecord {
     createdAt: row.createdAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
+    artifactsPurgedAt: row.artifactsPurgedAt,
   };
 }
 
@@ -87,7 +98,9 @@ export function toExperimentColumns(e: NewExperiment, createdAt: Date) {
     sweepId: e.sweepId ?? null,
     gridValues: (e.gridValues ?? undefined) as Record<string, string | number | null> | undefined,
     dataset: c.dataset,
-    weights: c.weights ?? null,
+    weights: typeof c.weights === 'string' ? c.weights : null,
+    parentExperimentId: typeof c.weights === 'object' ? c.weights.experiment : null,
+    parentEpoch: typeof c.weights === 'object' ? c.weights.epoch : null,
     strategy: c.strategy,
     lr: c.lr,
     lrFactor: c.lrFactor,

@@ -25,6 +25,17 @@ export const DEFAULT_PAGE_SIZE = 50;
 const ACTIVE: ExperimentStatus[] = ['queued', 'running'];
 const RETRYABLE: ExperimentStatus[] = ['failed', 'cancelled'];
 
+/** What delete() did: deleted, or why not (nothing changed then). */
+export type DeleteExperimentOutcome =
+  | { deleted: true }
+  | { deleted: false; reason: 'not-found' }
+  | { deleted: false; reason: 'active'; status: ExperimentStatus }
+  | { deleted: false; reason: 'sweep'; sweepId: string }
+  /** queued or running chained runs that start from its model (at most 10 ids) */
+  | { deleted: false; reason: 'children'; children: string[] }
+  /** searched sweeps still handing out cells whose base starts from its model (at most 10 ids) */
+  | { deleted: false; reason: 'searches'; sweeps: string[] };
+
 export class ExperimentRepository {
   constructor(private readonly prisma: PrismaService) {}
 
@@ -91,6 +102,33 @@ export class ExperimentRepository {
     return count;
   }
 
+  /**
+   * Deletes a finished single run (and, by cascade, its epochs) unless something still needs it:
+   * it is queued/running, belongs to a sweep, or is the parent of queued/running chained runs (or
+   * of a searched sweep that may still create some). The row is locked first (FOR UPDATE), which
+   * waits for any insert of a child referencing it (inserts take a key-share lock on the parent):
+   * a child stored before the delete is counted, one stored after it fails its foreign key.
+   * Finished children keep their rows; their parentExperimentId becomes null (ON DELETE SET NULL).
+   */
+  async delete(id: string): Promise<DeleteExperimentOutcome> {
+    return this.prisma.$transaction(async (tx) => {
+      const rows = await tx.$queryRaw<{ status: ExperimentStatus; sweepId: string | null }[]>`SELECT "status", "sweepId" FROM "Experiment" WHERE "id" = ${id} FOR UPDATE`;
+      const row = rows[0];
+      if (!row) return { deleted: false, reason: 'not-found' };
+      if (ACTIVE.includes(row.status)) return { deleted: false, reason: 'active', status: row.status };
+      if (row.sweepId !== null) return { deleted: false, reason: 'sweep', sweepId: row.sweepId };
+      const children = await tx.experiment.findMany({ where: { parentExperimentId: id, status: { in: ACTIVE } }, select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: 10 });
+      if (children.length > 0) return { deleted: false, reason: 'children', children: children.map((c) => c.id) };
+      const searches = await tx.$queryRaw<{ id: string }[]>`
+        SELECT "id" FROM "Sweep"
+        WHERE "search" IS NOT NULL AND "finishedAt" IS NULL AND "cancelledAt" IS NULL AND "base"->'weights'->>'experiment' = ${id}
+        ORDER BY "createdAt" LIMIT 10`;
+      if (searches.length > 0) return { deleted: false, reason: 'searches', sweeps: searches.map((s) => s.id) };
+      await tx.experiment.delete({ where: { id } });
+      return { deleted: true };
+    });
+  }
+
   /** Ids of a sweep's failed/cancelled runs, in creation order. */
   async listRetryable(sweepId: string): Promise<string[]> {
     const rows = await this.prisma.experiment.findMany({ where: { sweepId, status: { in: RETRYABLE } }, select: { id: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
@@ -98,15 +136,46 @@ export class ExperimentRepository {
   }
 
   /**
+   * Finished runs whose files outlived the retention period (finished before `before`) and are not
+   * removed yet, oldest first.
+   */
+  async listArtifactsExpired(before: Date, limit: number): Promise<string[]> {
+    const rows = await this.prisma.experiment.findMany({
+      // A parent of queued/running chained runs keeps its model until they have started from it.
+      where: { status: { notIn: ACTIVE }, finishedAt: { lt: before }, artifactsPurgedAt: null, children: { none: { status: { in: ACTIVE } } } },
+      select: { id: true },
+      orderBy: [{ finishedAt: 'asc' }, { id: 'asc' }],
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Marks the runs' files as removed and returns the ids it marked: only runs still finished and
+   * not marked yet, so a run retried meanwhile keeps its files and two API replicas purging at once
+   * each remove a disjoint set. Mark first, then remove: a retry is refused once marked.
+   */
+  async markArtifactsPurged(ids: string[], at = new Date()): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      UPDATE "Experiment" SET "artifactsPurgedAt" = ${at}
+      WHERE "id" = ANY(${ids}) AND "status" NOT IN ('queued', 'running') AND "artifactsPurgedAt" IS NULL
+      RETURNING "id"`;
+    return rows.map((r) => r.id);
+  }
+
+  /**
    * failed/cancelled -> queued (stored epochs are kept: the worker upserts epochs, so a re-run
-   * replaces them one by one). Returns the records that were reset.
+   * replaces them one by one). Runs whose files the retention policy removed are left alone: their
+   * checkpoint is gone, so a re-run would retrain from scratch under epochs already stored.
+   * Returns the records that were reset.
    */
   async requeue(ids: string[]): Promise<ExperimentRecord[]> {
     if (ids.length === 0) return [];
     return this.prisma.$transaction(async (tx) => {
-      const rows = await tx.experiment.findMany({ where: { id: { in: ids }, status: { in: RETRYABLE } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      const rows = await tx.experiment.findMany({ where: { id: { in: ids }, status: { in: RETRYABLE }, artifactsPurgedAt: null }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
       const reset = { status: 'queued' as const, error: null, startedAt: null, finishedAt: null, workerId: null };
-      await tx.experiment.updateMany({ where: { id: { in: rows.map((r) => r.id) }, status: { in: RETRYABLE } }, data: reset });
+      await tx.experiment.updateMany({ where: { id: { in: rows.map((r) => r.id) }, status: { in: RETRYABLE }, artifactsPurgedAt: null }, data: reset });
       return rows.map((r) => toExperimentRecord({ ...r, ...reset }));
     });
   }

@@ -196,12 +196,12 @@ export class SweepRepository {
     await this.prisma.$transaction([
       this.prisma.sweep.create({ data: { id: sweep.id, name: sweep.name ?? null, base: sweep.base as object, grid: sweep.grid as object, createdAt: new Date(start) } }),
       this.prisma.$executeRaw`
-        INSERT INTO "Experiment" ("id", "name", "sweepId", "gridValues", "dataset", "weights", "strategy", "lr", "lrFactor", "momentum", "weightDecay",
+        INSERT INTO "Experiment" ("id", "name", "sweepId", "gridValues", "dataset", "weights", "parentExperimentId", "parentEpoch", "strategy", "lr", "lrFactor", "momentum", "weightDecay",
                                   "epochs", "batchSize", "imageSize", "seed", "stepSize", "gamma", "priority", "createdAt")
-        SELECT "id", "name", "sweepId", "gridValues", "dataset", "weights", "strategy", "lr", "lrFactor", "momentum", "weightDecay",
+        SELECT "id", "name", "sweepId", "gridValues", "dataset", "weights", "parentExperimentId", "parentEpoch", "strategy", "lr", "lrFactor", "momentum", "weightDecay",
                "epochs", "batchSize", "imageSize", "seed", "stepSize", "gamma", "priority", "createdAt"
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(
-          "id" text, "name" text, "sweepId" text, "gridValues" jsonb, "dataset" text, "weights" text, "strategy" text,
+          "id" text, "name" text, "sweepId" text, "gridValues" jsonb, "dataset" text, "weights" text, "parentExperimentId" text, "parentEpoch" text, "strategy" text,
           "lr" double precision, "lrFactor" double precision, "momentum" double precision, "weightDecay" double precision,
           "epochs" integer, "batchSize" integer, "imageSize" integer, "seed" integer, "stepSize" integer, "gamma" double precision,
           "priority" integer, "createdAt" timestamp(3))`,
@@ -211,6 +211,28 @@ export class SweepRepository {
   /** Deletes a sweep and (cascade) its experiments. */
   async delete(id: string): Promise<void> {
     await this.prisma.sweep.deleteMany({ where: { id } });
+  }
+
+  /**
+   * Deletes a sweep whose runs have all ended, with (cascade) its runs, trials and epochs, and
+   * returns the ids of the runs it removed (their files are the caller's to remove). Under the
+   * sweep's row lock, which the search scheduler also takes, so no trial is handed out meanwhile.
+   * Refused (active > 0) while a run is queued or running, and while chained runs outside the sweep
+   * that start from one of its runs are queued or running (children); null when the id is unknown.
+   */
+  async deleteFinished(id: string): Promise<{ experimentIds: string[]; active: number; children: string[] } | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const [sweep] = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "Sweep" WHERE "id" = ${id} FOR UPDATE`;
+      if (!sweep) return null;
+      const runs = await tx.experiment.findMany({ where: { sweepId: id }, select: { id: true, status: true } });
+      const active = runs.filter((r) => r.status === 'queued' || r.status === 'running').length;
+      if (active > 0) return { experimentIds: [], active, children: [] };
+      // Chained runs elsewhere that still have to start from one of these runs' models.
+      const children = await tx.experiment.findMany({ where: { parentExperimentId: { in: runs.map((r) => r.id) }, sweepId: { not: id }, status: { in: ['queued', 'running'] } }, select: { id: true }, take: 10 });
+      if (children.length > 0) return { experimentIds: [], active: 0, children: children.map((c) => c.id) };
+      await tx.sweep.delete({ where: { id } });
+      return { experimentIds: runs.map((r) => r.id), active: 0, children: [] };
+    });
   }
 
   async list(limit = DEFAULT_SWEEP_LIST_LIMIT): Promise<SweepSummary[]> {

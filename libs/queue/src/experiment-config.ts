@@ -4,8 +4,10 @@
 // Filesystem checks (does the dataset exist, does a symlink escape DATA_ROOT) are not rules of the
 // shape and live in the API; this class only guarantees names cannot address other folders.
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf, validateSync, type ValidationError } from 'class-validator';
-import { PRETRAINED_STRATEGIES, STRATEGIES, TRAIN_DEFAULTS, type Strategy, type TrainHyperparams } from '@fleet/training/contracts.js';
+import { IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateBy, ValidateIf, validateSync, type ValidationError } from 'class-validator';
+import { MODEL_EPOCHS, PRETRAINED_STRATEGIES, STRATEGIES, TRAIN_DEFAULTS, type Strategy, type TrainHyperparams } from '@fleet/training/contracts.js';
+import type { FieldError } from './field-error.js';
+import { checkRunWeights, isWeightsObject, withWeightsDefaults, type WeightsSource } from './weights-source.js';
 
 /**
  * A single path segment: no separators, no NUL, not "." or "..". Unicode is fine. Whether the name
@@ -22,8 +24,11 @@ export const MAX_SEED = 2 ** 31 - 1;
 export interface ExperimentConfigData extends TrainHyperparams {
   /** Folder name under DATA_ROOT (ImageFolder layout: train/ and val/). */
   dataset: string;
-  /** File name under WEIGHTS_ROOT; required by PRETRAINED_STRATEGIES. */
-  weights?: string;
+  /**
+   * File name under WEIGHTS_ROOT, or a finished run's model ({experiment, epoch}: a chained run);
+   * required by PRETRAINED_STRATEGIES.
+   */
+  weights?: WeightsSource;
 }
 
 /** Names of the fields of ExperimentConfigData, in display order. */
@@ -45,6 +50,28 @@ export const EXPERIMENT_CONFIG_FIELDS = [
 export type ExperimentConfigField = (typeof EXPERIMENT_CONFIG_FIELDS)[number];
 const CONFIG_FIELD_SET: ReadonlySet<string> = new Set(EXPERIMENT_CONFIG_FIELDS);
 
+/** The first problem of a weights value as a whole; the object form's own fields are checked by checkRunWeights. */
+function weightsProblem(value: unknown, strategy: unknown): string | undefined {
+  if (value === undefined) return `weights is required by strategy "${String(strategy)}" (it starts from pretrained weights)`;
+  if (isWeightsObject(value)) return undefined;
+  if (typeof value !== 'string') return 'weights must be a file name under WEIGHTS_ROOT or a run\'s model {experiment, epoch}';
+  if (value.length < 1) return 'weights must be longer than or equal to 1 characters';
+  if (value.length > 255) return 'weights must be shorter than or equal to 255 characters';
+  if (!FILE_NAME_PATTERN.test(value)) return 'weights must be a plain file name (no "/", "\\", NUL, "." or "..")';
+  return undefined;
+}
+
+/** weights: a plain file name (the string rules as before) or the object form of a chained run. */
+function IsWeightsSource() {
+  return ValidateBy({
+    name: 'isWeightsSource',
+    validator: {
+      validate: (value, args) => weightsProblem(value, (args?.object as Partial<ExperimentConfig> | undefined)?.strategy) === undefined,
+      defaultMessage: (args) => weightsProblem(args?.value, (args?.object as Partial<ExperimentConfig> | undefined)?.strategy) ?? 'weights is invalid',
+    },
+  });
+}
+
 /**
  * A complete experiment configuration with its validation rules. Ranges are what makes sense for
  * the tutorial's SGD + StepLR loop; batchSize starts at 2 because train-mode BatchNorm needs more
@@ -58,13 +85,17 @@ export class ExperimentConfig implements ExperimentConfigData {
   @Matches(FILE_NAME_PATTERN, { message: '$property must be a plain folder name (no "/", "\\", NUL, "." or "..")' })
   dataset!: string;
 
-  @ApiPropertyOptional({ description: 'Pretrained weights file name under WEIGHTS_ROOT; required by pretrained strategies', example: 'resnet18-f37072fd.pth', maxLength: 255 })
+  @ApiPropertyOptional({
+    description:
+      'Starting weights; required by pretrained strategies. Either a .pth file name under WEIGHTS_ROOT, or {experiment, epoch} to start from the model a succeeded run left (its backbone; the fc head is replaced for this dataset\'s classes). epoch: best (default) or final.',
+    oneOf: [
+      { type: 'string', maxLength: 255, example: 'resnet18-f37072fd.pth' },
+      { type: 'object', required: ['experiment'], properties: { experiment: { type: 'string', format: 'uuid' }, epoch: { type: 'string', enum: [...MODEL_EPOCHS], default: 'best' } } },
+    ],
+  })
   @ValidateIf((o: ExperimentConfig) => o.weights !== undefined || PRETRAINED_STRATEGIES.includes(o.strategy))
-  @IsString({ message: (args) => (args.value === undefined ? `weights is required by strategy "${String((args.object as ExperimentConfig).strategy)}" (it starts from pretrained weights)` : 'weights must be a string') })
-  @MinLength(1)
-  @MaxLength(255)
-  @Matches(FILE_NAME_PATTERN, { message: '$property must be a plain file name (no "/", "\\", NUL, "." or "..")' })
-  weights?: string;
+  @IsWeightsSource()
+  weights?: WeightsSource;
 
   @ApiProperty({ enum: STRATEGIES, description: 'How the backbone is treated' })
   @IsIn(STRATEGIES, { message: `strategy must be one of: ${STRATEGIES.join(', ')}` })
@@ -139,7 +170,7 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
 /** The configuration with TRAIN_DEFAULTS filled in for every hyper-parameter left out. */
 export function applyExperimentDefaults<T extends Partial<ExperimentConfigData>>(input: T): T & Omit<ExperimentConfigData, 'dataset' | 'strategy'> {
   const out: Record<string, unknown> = { ...TRAIN_DEFAULTS };
-  for (const [key, value] of Object.entries(input)) if (value !== undefined) setOwn(out, key, value);
+  for (const [key, value] of Object.entries(input)) if (value !== undefined) setOwn(out, key, key === 'weights' ? withWeightsDefaults(value) : value);
   return out as T & Omit<ExperimentConfigData, 'dataset' | 'strategy'>;
 }
 
@@ -153,11 +184,7 @@ export function pickExperimentConfig(source: Partial<Record<ExperimentConfigFiel
   return out as unknown as ExperimentConfigData;
 }
 
-/** One problem with one field: what the API returns in 400 bodies and the worker puts in errors. */
-export interface FieldError {
-  field: string;
-  reason: string;
-}
+export type { FieldError } from './field-error.js';
 
 /** Constraints that say the most about a value, reported first (e.g. "must be an integer" before "must not be greater than 1000"). */
 const CONSTRAINT_PRIORITY = ['whitelistValidation', 'unknownValue', 'isDefined', 'isString', 'isNumber', 'isInt', 'isIn', 'isObject', 'isUuid'];
@@ -199,5 +226,8 @@ export function validateExperimentConfig(raw: unknown): FieldError[] {
     .filter((key) => !CONFIG_FIELD_SET.has(key))
     .map((field) => ({ field, reason: `property ${field} should not exist` }));
   const known = flattenValidationErrors(validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true }));
-  return [...unknown, ...known.filter((e) => CONFIG_FIELD_SET.has(e.field))];
+  // The object form of weights names its own fields (weights.experiment, weights.epoch).
+  const weights = (raw as Record<string, unknown>)['weights'];
+  const weightsFields = isWeightsObject(weights) ? checkRunWeights(weights) : [];
+  return [...unknown, ...known.filter((e) => CONFIG_FIELD_SET.has(e.field)), ...weightsFields];
 }

@@ -9,6 +9,10 @@ export type Strategy = (typeof STRATEGIES)[number];
 /** Strategies that start from pretrained weights (and therefore need a weights file). */
 export const PRETRAINED_STRATEGIES: readonly Strategy[] = ['finetune', 'freeze', 'zero-lr', 'group-lr', 'linear-probe'];
 
+/** The models a run leaves (see model-files). best: the epoch with the highest val accuracy (the first one reaching it); final: the last epoch. */
+export const MODEL_EPOCHS = ['best', 'final'] as const;
+export type ModelEpoch = (typeof MODEL_EPOCHS)[number];
+
 /**
  * 'wasm+onednn': the wasm backend with its heavy kernels native (oneDNN + OpenMP, see
  * backend/onednn-kernels.ts); 'wasm': plain wasm (the fallback where the addon is not built).

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/error.response.js';
 import { UuidParam } from '../common/uuid.pipe.js';
 import { CreateExperimentDto } from './dto/experiment-input.dto.js';
@@ -36,6 +36,16 @@ export class ExperimentController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async get(@Param('id', UuidParam) id: string): Promise<ExperimentDetailDto> {
     return toExperimentDetailDto(await this.experiments.get(id));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a finished single run: its row, metrics and files under ARTIFACTS_DIR' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Queued or running, a run of a sweep, or the parent of queued/running chained runs (the reason says which)' })
+  async delete(@Param('id', UuidParam) id: string): Promise<void> {
+    await this.experiments.delete(id);
   }
 
   @Post(':id/cancel')

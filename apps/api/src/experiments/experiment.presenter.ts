@@ -17,6 +17,7 @@ export function toExperimentDto(e: ExperimentRecord): ExperimentDto {
     sweepId: e.sweepId,
     gridValues: e.gridValues,
     config: e.config as ExperimentConfig,
+    parent: e.parent,
     strategy: e.config.strategy,
     dataset: e.config.dataset,
     priority: e.priority,
@@ -33,6 +34,7 @@ export function toExperimentDto(e: ExperimentRecord): ExperimentDto {
     createdAt: e.createdAt.toISOString(),
     startedAt: e.startedAt?.toISOString() ?? null,
     finishedAt: e.finishedAt?.toISOString() ?? null,
+    artifactsPurgedAt: e.artifactsPurgedAt?.toISOString() ?? null,
     seconds: runSeconds(e),
   };
 }

@@ -6,11 +6,13 @@ import { ConflictException, Injectable, Logger, NotFoundException, ServiceUnavai
 import { randomUUID } from 'node:crypto';
 import { applyExperimentDefaults, pickExperimentConfig, validateExperimentConfig, type ExperimentConfigData } from '@fleet/queue';
 import { ExperimentRepository, FINAL_STATUSES, InvalidCursorError, type ExperimentPage, type ExperimentQuery, type ExperimentRecord, type ExperimentWithEpochs } from '@fleet/persistence';
+import { RunFilesService } from '../artifacts/run-files.service.js';
 import { FieldValidationException } from '../common/field-errors.js';
 import { QueueService } from '../queue/queue.service.js';
 import type { CreateExperimentDto } from './dto/experiment-input.dto.js';
 import { ExperimentEventsService } from './experiment-events.service.js';
 import { FileRootsService } from './file-roots.service.js';
+import { ModelFileService } from './model-file.service.js';
 
 @Injectable()
 export class ExperimentService {
@@ -21,6 +23,8 @@ export class ExperimentService {
     private readonly queue: QueueService,
     private readonly files: FileRootsService,
     private readonly events: ExperimentEventsService,
+    private readonly models: ModelFileService,
+    private readonly runFiles: RunFilesService,
   ) {}
 
   async create(dto: CreateExperimentDto): Promise<ExperimentRecord> {
@@ -41,10 +45,14 @@ export class ExperimentService {
     return record;
   }
 
-  /** 400 naming the field unless the dataset folder (and weights file) exist inside their roots. */
+  /**
+   * 400 naming the field unless the dataset folder (and weights file) exist inside their roots, or,
+   * for a chained run, the parent run can be started from (see ModelFileService.checkParent).
+   */
   async checkFiles(config: Pick<ExperimentConfigData, 'dataset' | 'weights'>, fields = { dataset: 'dataset', weights: 'weights' }): Promise<void> {
     await this.files.checkDataset(config.dataset, fields.dataset);
-    if (config.weights !== undefined) await this.files.checkWeights(config.weights, fields.weights);
+    if (typeof config.weights === 'string') await this.files.checkWeights(config.weights, fields.weights);
+    else if (config.weights !== undefined) await this.models.checkParent(config.weights, fields.weights);
   }
 
   async get(id: string): Promise<ExperimentWithEpochs> {
@@ -60,6 +68,34 @@ export class ExperimentService {
       if (err instanceof InvalidCursorError) throw FieldValidationException.of('cursor', err.message);
       throw err;
     }
+  }
+
+  /**
+   * Deletes a finished single run: its row, its epochs and its files under ARTIFACTS_DIR. Refused
+   * (409, with the reason) while it is queued or running, when it belongs to a sweep, and while
+   * chained runs that start from its model are queued or running (or a searched sweep may still
+   * create some): those would lose their starting weights. Finished chained runs stay, with
+   * parent.experimentId null.
+   */
+  async delete(id: string): Promise<void> {
+    const outcome = await this.experiments.delete(id);
+    if (!outcome.deleted) {
+      switch (outcome.reason) {
+        case 'not-found':
+          throw new NotFoundException(`experiment ${id} not found`);
+        case 'active':
+          throw new ConflictException(`experiment ${id} is ${outcome.status}: cancel it first, only finished runs can be deleted`);
+        case 'sweep':
+          throw new ConflictException(`experiment ${id} is a run of sweep ${outcome.sweepId}: runs of a sweep are kept with their sweep`);
+        case 'children':
+          throw new ConflictException(`experiment ${id} is the parent of queued or running chained runs (${outcome.children.join(', ')}): they start from its model; cancel them or wait until they finish`);
+        case 'searches':
+          throw new ConflictException(`experiment ${id} is the parent (base.weights) of searched sweeps still scheduling runs (${outcome.sweeps.join(', ')}): cancel them or wait until they finish`);
+      }
+    }
+    // After the row: a failure here leaves files nobody lists (logged), never a row without its files.
+    await this.forgetJobs([id]);
+    await this.runFiles.remove([id]);
   }
 
   /**
@@ -85,5 +121,15 @@ export class ExperimentService {
       this.logger.warn(`experiment ${id} cancelled in the database but Redis was not told: ${err instanceof Error ? err.message : String(err)}`);
     }
     return cancelled;
+  }
+
+  /** Drops finished jobs and cancel flags of deleted runs; the rows are gone, so a failure here only leaves clutter. */
+  async forgetJobs(ids: string[]): Promise<void> {
+    try {
+      await this.queue.removeJobs(ids);
+      await this.queue.clearCancelled(ids);
+    } catch (err) {
+      this.logger.warn(`deleted ${ids.length} runs but could not remove their BullMQ jobs: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 }

@@ -1,14 +1,15 @@
 // Finds the model files a succeeded run left under ARTIFACTS_DIR/<experiment id>/ (written by the
 // engine through libs/training's model-files module, the only code that knows their layout),
 // copied there from the artifact store first when ARTIFACTS_URL is set (RunFilesService).
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, GoneException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import path from 'node:path';
 import { ExperimentRepository } from '@fleet/persistence';
+import type { RunWeights } from '@fleet/queue';
 import { findModelFile, MODEL_EPOCHS, modelFileNames, PREDICTIONS_FILE, readPredictions, type ModelEpoch, type StoredModel } from '@fleet/training/model-files/model-files.js';
 import type { ValPredictions } from '@fleet/training/model-files/val-predictions.js';
 import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
 import { FieldValidationException } from '../common/field-errors.js';
-import { RunFilesService } from './run-files.service.js';
+import { RunFilesService } from '../artifacts/run-files.service.js';
 
 export interface ExperimentModel extends StoredModel {
   epoch: ModelEpoch;
@@ -39,6 +40,24 @@ export class ModelFileService {
     return { ...stored, epoch, epochNumber };
   }
 
+  /**
+   * 400 naming `<field>.experiment` unless `parent` can start a chained run now: the run exists,
+   * has succeeded, and its `epoch` model is still stored. There is no owner or tenant in this API
+   * (one shared API key), so a run is "foreign" when the fleet no longer holds its model: removed
+   * from ARTIFACTS_DIR, or trained before runs kept their models.
+   */
+  async checkParent(parent: RunWeights, field = 'weights'): Promise<void> {
+    const name = `${field}.experiment`;
+    const experiment = await this.experiments.findById(parent.experiment);
+    if (!experiment) throw FieldValidationException.of(name, `${name}: no experiment ${parent.experiment}`);
+    if (experiment.status !== 'succeeded') {
+      throw FieldValidationException.of(name, `${name}: experiment ${parent.experiment} is ${experiment.status}; only a succeeded run's model can be started from`);
+    }
+    if (!(await findModelFile(await this.files.localDir(parent.experiment, modelFileNames(parent.epoch)), parent.epoch))) {
+      throw FieldValidationException.of(name, `${name}: experiment ${parent.experiment} has no ${parent.epoch} model under ARTIFACTS_DIR any more (removed, or trained before runs kept their models)`);
+    }
+  }
+
   /** The best epoch's val predictions and confusion matrix. */
   async predictions(id: string): Promise<ValPredictions> {
     await this.succeeded(id);
@@ -65,6 +84,7 @@ export class ModelFileService {
     const experiment = await this.experiments.findById(id);
     if (!experiment) throw new NotFoundException(`experiment ${id} not found`);
     if (experiment.status !== 'succeeded') throw new ConflictException(`experiment ${id} is ${experiment.status}: only succeeded runs have models`);
+    if (experiment.artifactsPurgedAt) throw new GoneException(`experiment ${id}: its model files and predictions were removed on ${experiment.artifactsPurgedAt.toISOString()} by the retention policy (ARTIFACTS_RETENTION_DAYS); its metrics are kept`);
     return experiment;
   }
 }

@@ -1,7 +1,8 @@
 // Cartesian expansion of a sweep grid. The size is computed (and capped) before anything is
 // expanded, so a grid of a million cells is refused without allocating it.
 
-export type GridValue = string | number | boolean | null;
+/** A cell value; objects only as `weights` values (a parent run's model, {experiment, epoch}). */
+export type GridValue = string | number | boolean | null | Readonly<Record<string, unknown>>;
 export type Grid = Record<string, readonly GridValue[]>;
 
 /** Number of cells of the grid (product of the value counts); 1 for an empty grid. */
@@ -38,6 +39,12 @@ export function* expandGrid(grid: Grid): Generator<Record<string, GridValue>> {
 /** Short label of a cell, e.g. "strategy=freeze seed=2". */
 export function cellLabel(cell: Record<string, GridValue>): string {
   return Object.entries(cell)
-    .map(([k, v]) => `${k}=${String(v)}`)
+    .map(([k, v]) => `${k}=${labelValue(v)}`)
     .join(' ');
+}
+
+/** A parent run's model reads as the CLI writes it, `<experiment>:<epoch>`. */
+function labelValue(v: GridValue): string {
+  if (v === null || typeof v !== 'object') return String(v);
+  return typeof v['experiment'] === 'string' ? `${v['experiment']}:${typeof v['epoch'] === 'string' ? v['epoch'] : 'best'}` : JSON.stringify(v);
 }

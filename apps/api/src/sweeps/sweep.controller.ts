@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../common/error.response.js';
 import { UuidParam } from '../common/uuid.pipe.js';
 import { CompareService } from './compare.service.js';
 import { CreateSweepDto } from './dto/sweep-input.dto.js';
-import { CompareDto, SweepCancelDto, SweepCreatedDto, SweepDetailDto, SweepListDto, SweepRetryDto } from './dto/sweep.response.js';
+import { CompareDto, SweepCancelDto, SweepCreatedDto, SweepDeletedDto, SweepDetailDto, SweepListDto, SweepRetryDto } from './dto/sweep.response.js';
 import { toSweepDetailDto, toSweepSummaryDto } from './sweep.presenter.js';
 import { SweepService } from './sweep.service.js';
 
@@ -64,5 +64,14 @@ export class SweepController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async retry(@Param('id', UuidParam) id: string): Promise<SweepRetryDto> {
     return this.sweeps.retry(id);
+  }
+
+  @Delete(':id')
+  @ApiOperation({ summary: 'Delete a sweep whose runs have all ended: its runs, their metrics, jobs and files under ARTIFACTS_DIR' })
+  @ApiOkResponse({ type: SweepDeletedDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Runs still queued or running: cancel the sweep first' })
+  async delete(@Param('id', UuidParam) id: string): Promise<SweepDeletedDto> {
+    return this.sweeps.delete(id);
   }
 }

@@ -6,9 +6,10 @@
 import { ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { isCategorical, parseSweepSearch, type SweepSearchView } from '@fleet/contracts';
-import { EXPERIMENT_CONFIG_FIELDS, applyExperimentDefaults, validateExperimentConfig, type ExperimentConfigData, type FieldError } from '@fleet/queue';
+import { EXPERIMENT_CONFIG_FIELDS, applyExperimentDefaults, isWeightsObject, validateExperimentConfig, type ExperimentConfigData, type FieldError } from '@fleet/queue';
 import { ExperimentRepository, SweepRepository, SweepSearchRepository, type NewExperiment, type SweepSummary, type SweepWithRuns } from '@fleet/persistence';
 import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
+import { RunFilesService } from '../artifacts/run-files.service.js';
 import { FieldValidationException } from '../common/field-errors.js';
 import { ExperimentService } from '../experiments/experiment.service.js';
 import { QueueService } from '../queue/queue.service.js';
@@ -44,6 +45,8 @@ function checkGrid(raw: Record<string, unknown>): Grid {
     if (!Array.isArray(values)) throw FieldValidationException.of(field, `${field} must be an array of values`);
     if (values.length === 0) throw FieldValidationException.of(field, `${field} must not be empty`);
     values.forEach((v: unknown, i) => {
+      // weights may also name a parent run's model, {experiment, epoch} (a chained run).
+      if (key === 'weights' && isWeightsObject(v)) return;
       if (v !== null && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw FieldValidationException.of(field, `${field}[${i}] must be a string or a number`);
     });
     grid[key] = values as GridValue[];
@@ -63,6 +66,7 @@ export class SweepService {
     private readonly queue: QueueService,
     private readonly searches: SweepSearchRepository,
     private readonly scheduler: SweepSchedulerService,
+    private readonly runFiles: RunFilesService,
   ) {}
 
   async create(dto: CreateSweepDto): Promise<SweepCreated> {
@@ -81,7 +85,7 @@ export class SweepService {
       const errors = validateExperimentConfig(merged);
       if (errors.length > 0) throw new FieldValidationException(errors.map((e) => this.cellError(e, grid, cell, index)));
       const config = merged as unknown as ExperimentConfigData;
-      const fileKey = `${config.dataset}\0${config.weights ?? ''}`;
+      const fileKey = `${config.dataset}\0${JSON.stringify(config.weights ?? '')}`;
       if (!files.has(fileKey)) files.set(fileKey, { dataset: config.dataset, weights: config.weights });
       planned.push({ id: randomUUID(), name: cellLabel(cell) || (dto.name ?? null), sweepId, gridValues: cell, config, priority: dto.priority ?? 0 });
       index += 1;
@@ -119,8 +123,10 @@ export class SweepService {
     for (const dataset of datasets && isCategorical(datasets) ? datasets.values.map(String) : [String(base['dataset'])]) {
       await this.experiments.checkFiles({ dataset }, { dataset: datasets ? 'parameters.dataset' : 'base.dataset', weights: 'base.weights' });
     }
-    const weightFiles = weights && isCategorical(weights) ? weights.values.map(String) : base['weights'] === undefined ? [] : [String(base['weights'])];
-    for (const w of weightFiles) await this.experiments.checkFiles({ dataset: String(base['dataset'] ?? ''), weights: w }, { dataset: 'base.dataset', weights: weights ? 'parameters.weights' : 'base.weights' });
+    // base.weights may be a parent run's model ({experiment, epoch}); searched values are file names.
+    const baseWeights = base['weights'] as ExperimentConfigData['weights'];
+    const weightSources = weights && isCategorical(weights) ? weights.values.map(String) : baseWeights === undefined ? [] : [baseWeights];
+    for (const w of weightSources) await this.experiments.checkFiles({ dataset: String(base['dataset'] ?? ''), weights: w }, { dataset: 'base.dataset', weights: weights ? 'parameters.weights' : 'base.weights' });
 
     const sweepId = randomUUID();
     await this.searches.create({ id: sweepId, name: dto.name ?? null, base: dto.base, search: spec, priority: dto.priority ?? 0, queuePrefix: this.config.queuePrefix });
@@ -201,6 +207,22 @@ export class SweepService {
       await this.experimentRepo.markNotEnqueued(ids, reason);
       throw new ServiceUnavailableException(`${reason} (the runs stay failed; retry again)`);
     }
-    return { experimentIds: ids, skipped: [...[...busy].map((b) => ({ id: b, reason: 'its job is still held by a worker (cancel in progress); retry again shortly' })), ...over] };
+    const reset = new Set(ids);
+    const purged = candidates.filter((c) => !busy.has(c) && !reset.has(c)).map((c) => ({ id: c, reason: 'its files (checkpoint) were removed by the retention policy (ARTIFACTS_RETENTION_DAYS); submit it again as a new run' }));
+    return { experimentIds: ids, skipped: [...[...busy].map((b) => ({ id: b, reason: 'its job is still held by a worker (cancel in progress); retry again shortly' })), ...over, ...purged] };
+  }
+
+  /**
+   * Deletes a sweep whose runs have all ended: the sweep, its runs, trials and epochs, their jobs and
+   * their files under ARTIFACTS_DIR. 409 while a run is queued or running (cancel the sweep first).
+   */
+  async delete(id: string): Promise<{ experimentIds: string[] }> {
+    const outcome = await this.sweeps.deleteFinished(id);
+    if (outcome === null) throw new NotFoundException(`sweep ${id} not found`);
+    if (outcome.active > 0) throw new ConflictException(`sweep ${id} has ${outcome.active} runs queued or running: cancel the sweep first, then delete it`);
+    if (outcome.children.length > 0) throw new ConflictException(`runs of sweep ${id} are the parents of queued or running chained runs (${outcome.children.join(', ')}): they start from their models; cancel them or wait until they finish`);
+    await this.experiments.forgetJobs(outcome.experimentIds);
+    await this.runFiles.remove(outcome.experimentIds);
+    return { experimentIds: outcome.experimentIds };
   }
 }

@@ -6,13 +6,12 @@
 import { link, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomically } from '../checkpoint/atomic-write.js';
+import type { ModelEpoch } from '../contracts.js';
 import type { StateDict } from '../weights/pth-loader.js';
 import { encodePth } from '../weights/pth-writer.js';
 import type { ValPredictions } from './val-predictions.js';
 
-export const MODEL_EPOCHS = ['best', 'final'] as const;
-/** best: the epoch with the highest val accuracy (the first one reaching it); final: the last epoch. */
-export type ModelEpoch = (typeof MODEL_EPOCHS)[number];
+export { MODEL_EPOCHS, type ModelEpoch } from '../contracts.js';
 
 export const CLASSES_FILE = 'classes.json';
 /** the best epoch's val predictions (see val-predictions) */
@@ -67,6 +66,21 @@ export async function findModelFile(dir: string, epoch: ModelEpoch): Promise<Sto
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/**
+ * The stored `epoch` model of experiment `experimentId` under `artifactsDir`, or undefined when the
+ * run left none (or it was removed). The one place that maps a run to its model's location: the
+ * API (downloads, checking a chained run's parent) and the worker (a chained run's starting
+ * weights) both come through here, so an artifact store replaces this function and nothing else.
+ */
+export function findRunModel(artifactsDir: string, experimentId: string, epoch: ModelEpoch): Promise<StoredModel | undefined> {
+  return findModelFile(path.join(artifactsDir, experimentId), epoch);
+}
+
+/** Removes everything a run left under `artifactsDir` (models, predictions, checkpoint); a no-op when nothing is there. */
+export async function removeRunArtifacts(artifactsDir: string, experimentId: string): Promise<void> {
+  await rm(path.join(artifactsDir, experimentId), { recursive: true, force: true });
 }
 
 export async function writePredictions(dir: string, predictions: ValPredictions): Promise<void> {

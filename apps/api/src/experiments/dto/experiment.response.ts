@@ -1,6 +1,6 @@
 // Response shapes of the experiment routes (what the dashboard and the CLI code against).
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { BACKENDS, STRATEGIES } from '@fleet/training/contracts.js';
+import { BACKENDS, MODEL_EPOCHS, STRATEGIES, type ModelEpoch } from '@fleet/training/contracts.js';
 import { ExperimentConfig } from '@fleet/queue';
 
 export const EXPERIMENT_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'stopped'] as const;
@@ -19,6 +19,12 @@ export class EpochMetricDto {
   @ApiProperty() bnStatsDrift!: number;
 }
 
+export class ParentRunDto {
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The run whose model this one started from; null once that run was deleted' })
+  experimentId!: string | null;
+  @ApiProperty({ enum: MODEL_EPOCHS, description: 'Which of its models' }) epoch!: ModelEpoch;
+}
+
 export class ExperimentDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
@@ -26,6 +32,8 @@ export class ExperimentDto {
   @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'The sweep cell (field -> value) of a sweep run' })
   gridValues!: Record<string, unknown> | null;
   @ApiProperty({ type: ExperimentConfig, description: 'Complete configuration, defaults applied' }) config!: ExperimentConfig;
+  @ApiProperty({ type: ParentRunDto, nullable: true, description: 'A chained run: the run (and model) it started from; null for runs started from a file or from scratch' })
+  parent!: ParentRunDto | null;
   @ApiProperty({ enum: STRATEGIES }) strategy!: string;
   @ApiProperty() dataset!: string;
   @ApiProperty() priority!: number;
@@ -42,6 +50,8 @@ export class ExperimentDto {
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) startedAt!: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the retention policy (ARTIFACTS_RETENTION_DAYS) removed the run files; null while kept' })
+  artifactsPurgedAt!: string | null;
   @ApiProperty({ type: Number, nullable: true, description: 'finishedAt - startedAt (or now - startedAt while running)' })
   seconds!: number | null;
 }

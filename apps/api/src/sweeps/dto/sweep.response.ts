@@ -71,6 +71,10 @@ export class SweepRetryDto {
   skipped!: RetrySkipDto[];
 }
 
+export class SweepDeletedDto {
+  @ApiProperty({ type: [String], description: 'The runs deleted with the sweep (their files under ARTIFACTS_DIR are removed)' }) experimentIds!: string[];
+}
+
 export class CompareRunDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() seed!: number;
