@@ -23,8 +23,8 @@ import { InvalidKeyError, type ArtifactStore } from './artifact-store.js';
 export const MANIFEST_FILE = 'manifest.json';
 /** What the local folder holds from the store; dot-files are never published. */
 const STATE_FILE = '.artifact-sync.json';
-/** How often a reader looks again at a manifest that did not parse or named a missing blob. */
-const READ_ATTEMPTS = 3;
+/** How often a reader tries to read a run's published state (see fetchRunFiles). */
+const READ_ATTEMPTS = 5;
 /** Unreferenced objects younger than this survive a restore: a stalled writer may still be publishing them. */
 export const DEFAULT_ORPHAN_GRACE_MS = 15 * 60_000;
 
@@ -325,9 +325,9 @@ export async function fetchRunFiles(store: ArtifactStore, runId: string, dir: st
       await materialize(store, manifest, dir, names);
       return manifest;
     } catch (err) {
-      // A manifest caught while being replaced (only servers without S3's atomic replace, such as
-      // s3rver, show that) or a blob a newer publish deleted: look again.
-      if (!(err instanceof ArtifactIntegrityError) || attempt >= READ_ATTEMPTS) throw err;
+      // A manifest caught while being replaced (servers without S3's atomic replace, such as
+      // s3rver, tear or cut it short), a blob a newer publish deleted, a dropped connection: look again.
+      if (attempt >= READ_ATTEMPTS) throw err;
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     }
   }
