@@ -20,7 +20,7 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@fleet/(training|queue)/(.*)\\.js$': '<rootDir>/libs/$1/src/$2',
-    '^@fleet/(training|queue|persistence|config|contracts|search)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@fleet/(training|queue|persistence|config|contracts|search|artifacts)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

@@ -1,5 +1,6 @@
 // Fail fast at boot (CONVENTIONS 7): a missing or invalid setting, or an unreachable Postgres or
-// Redis, stops the API and the worker with exit code 1 and ONE line saying what is wrong.
+// Redis, or an artifact store they cannot use, stops the API and the worker with exit code 1 and
+// ONE line saying what is wrong.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { testDatabaseUrl, testRedisUrl } from '../test-env.mjs';
@@ -46,6 +47,19 @@ describe.each(apps)('%s startup', (_name, entry) => {
     expect(result.code).toBe(1);
     expect(result.stderrLines).toHaveLength(1);
     expect(result.stderrLines[0]).toContain('cannot reach Redis at redis://127.0.0.1:1');
+  });
+
+  it('names a bad ARTIFACTS_URL in one line', async () => {
+    const result = await runApp(entry, { DATABASE_URL: testDatabaseUrl(), REDIS_URL: 'redis://127.0.0.1:6379', ARTIFACTS_URL: 'minio://fleet/prod' });
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toEqual([expect.stringContaining('invalid configuration: ARTIFACTS_URL must look like s3://bucket/prefix or file:///absolute/path')]);
+  });
+
+  it('names an artifact store it cannot reach in one line', async () => {
+    const env = { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:1', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' };
+    const result = await runApp(entry, { DATABASE_URL: testDatabaseUrl(), REDIS_URL: 'redis://127.0.0.1:6379', ARTIFACTS_URL: 's3://fleet-artifacts/prod', ...env });
+    expect(result.code).toBe(1);
+    expect(result.stderrLines).toEqual([expect.stringMatching(/artifact store s3:\/\/fleet-artifacts\/prod is not usable.*ECONNREFUSED.*\(ARTIFACTS_URL\)$/)]);
   });
 
   it('names an unreachable Postgres in one line', async () => {

@@ -48,6 +48,7 @@ export async function startApi(overrides: Partial<FleetConfig> = {}, options: Cr
     dataRoot,
     weightsRoot,
     artifactsDir: path.join(root, 'artifacts'),
+    artifactStore: undefined,
     port: 0,
     apiKey: undefined,
     maxSweepRuns: 1000,

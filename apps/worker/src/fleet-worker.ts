@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MetricsTime, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import type { ArtifactStore } from '@fleet/artifacts';
 import type { FleetConfig } from '@fleet/config';
 import { ExperimentRunRepository, PrismaService, SweepSearchRepository, WorkerRepository, type WorkerRegistration } from '@fleet/persistence';
 import { createRedisConnection, JobName, QueueName, recordEpochStats, type RedisConnection, type TrainJobResult } from '@fleet/queue';
@@ -21,6 +22,8 @@ export interface FleetWorkerOptions extends WorkerOptions {
   config: FleetConfig;
   /** Compiled training child. Default: training-child.js next to this file. */
   childPath?: string;
+  /** The store of config.artifactStore, checked at boot by the caller. Default: none (ARTIFACTS_DIR is shared) */
+  store?: ArtifactStore;
   log?: (line: string) => void;
 }
 
@@ -71,6 +74,7 @@ export class FleetWorker {
       events: this.events,
       redis: this.redis,
       children: this.children,
+      ...(options.store ? { store: options.store } : {}),
       log: this.log,
       onRunningChanged: () => void this.heartbeat?.beat(),
       onEpochStored: ({ backend, strategy, metrics }) => this.recordEpochStats(backend, strategy, metrics.seconds, metrics.imagesPerSec),

@@ -1,6 +1,8 @@
 // Entry point of `npm run start:worker -- [--gpu N] [--concurrency 1] [--backend auto] [--threads 1]`.
-// Fails fast with one line (exit 1) on invalid options/env or unreachable Postgres/Redis; prints
+// Fails fast with one line (exit 1) on invalid options/env, unreachable Postgres/Redis or an
+// artifact store (ARTIFACTS_URL) it cannot write to; prints
 // one "ready" line once it takes jobs; SIGTERM/SIGINT hand the running job back and exit 0.
+import { createArtifactStore } from '@fleet/artifacts';
 import { assertReachable, ConfigError, loadConfig, StartupError } from '@fleet/config';
 import { InvalidArgumentError } from 'commander';
 import { FleetWorker } from './fleet-worker.js';
@@ -15,9 +17,13 @@ async function main(): Promise<number> {
   const config = loadConfig();
   await assertReachable('Postgres', config.databaseUrl, 'DATABASE_URL');
   await assertReachable('Redis', config.redisUrl, 'REDIS_URL');
+  const store = config.artifactStore ? createArtifactStore(config.artifactStore) : undefined;
+  await store?.check({ write: true }).catch((err: unknown) => {
+    throw new StartupError(`${err instanceof Error ? err.message : String(err)} (ARTIFACTS_URL)`);
+  });
   if (options.gpu !== undefined) process.env.CUDA_VISIBLE_DEVICES = String(options.gpu);
 
-  const worker = new FleetWorker({ ...options, config, log });
+  const worker = new FleetWorker({ ...options, config, log, ...(store ? { store } : {}) });
   let signalled = false;
   const done = new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -39,6 +45,7 @@ async function main(): Promise<number> {
     process.on('SIGINT', onSignal);
   });
   const backend = await worker.start();
+  if (store) log(`artifacts: shared through ${store.url}, working folder ${config.artifactsDir}`);
   log(`worker ${worker.id} ready (backend ${backend.name}, pid ${process.pid}, training ${worker.trainingChildPids.join(',')})`);
   return done;
 }

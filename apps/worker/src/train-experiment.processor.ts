@@ -2,21 +2,26 @@
 // experiment through its states, hand the training to a child process and store what it reports.
 // Each epoch is in Postgres (upsert, retried until it lands) and on the event stream before the
 // child may start the next one, so a crash at any point loses at most the epoch in progress,
-// which the next attempt re-runs from the last checkpoint.
+// which the next attempt re-runs from the last checkpoint. With an artifact store (ARTIFACTS_URL),
+// the run's folder is restored from it before training and published to it after each epoch,
+// before the epoch is stored, so any machine resumes where the run left off and a succeeded run's
+// models are in the store.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { fetchRunFiles, type ArtifactStore } from '@fleet/artifacts';
 import type { FleetConfig } from '@fleet/config';
 import type { StopReason as EarlyStopReason } from '@fleet/contracts';
 import type { ExperimentRunRepository, SweepSearchRepository } from '@fleet/persistence';
 import { cancelledKey, InvalidTrainJobError, parseTrainJobData, type ExperimentStatusName, type RedisConnection, type TrainJobData, type TrainJobResult } from '@fleet/queue';
 import type { BatchProgress, EpochMetrics } from '@fleet/training/contracts.js';
 import { CHECKPOINT_FILE } from '@fleet/training/checkpoint/checkpoint.js';
-import { findRunModel } from '@fleet/training/model-files/model-files.js';
+import { findRunModel, modelFileNames } from '@fleet/training/model-files/model-files.js';
 import type { ExperimentEventPublisher } from './experiment-event.publisher.js';
 import { faultPoint } from './fault-point.js';
 import { isTransientDbError, retryUntilDone } from './retry.js';
+import { RunArtifactSync } from './run-artifact-sync.js';
 import { ChildCrashedError, TrainingRunError, type TrainingChildHost } from './training-child.host.js';
 
 export interface TrainExperimentProcessorOptions {
@@ -30,6 +35,8 @@ export interface TrainExperimentProcessorOptions {
   redis: RedisConnection;
   /** One training child per concurrent job. */
   children: TrainingChildHost[];
+  /** Shared store of run folders (ARTIFACTS_URL); without one, ARTIFACTS_DIR itself is shared. Default none */
+  store?: ArtifactStore;
   /** Minimum gap between two progress events of one experiment. Default 250 ms. */
   progressIntervalMs?: number;
   /** Called when the set of running experiments changes (the heartbeat reports it at once). */
@@ -118,6 +125,7 @@ export class TrainExperimentProcessor {
     await this.status(experimentId, 'running', { backend: backend.name });
 
     const entry: RunningJob = { child };
+    const sync = this.options.store ? new RunArtifactSync(this.options.store, experimentId, checkpointDir, this.log) : undefined;
     this.running.set(experimentId, entry);
     this.options.onRunningChanged?.();
     if (this.shuttingDown) entry.stop = 'shutdown';
@@ -136,6 +144,8 @@ export class TrainExperimentProcessor {
       if (await retryUntilDone(() => runs.markSucceeded(experimentId), { shouldRetry: isTransientDbError })) await this.status(experimentId, 'succeeded');
     };
     try {
+      // The checkpoint this run resumes from may have been written on another machine.
+      if (sync && !entry.stop) await sync.restore();
       const outcome = entry.stop
         ? { status: 'cancelled' as const }
         : await child.run(
@@ -157,6 +167,8 @@ export class TrainExperimentProcessor {
                 void events.publish({ type: 'progress', experimentId, ...progress });
               },
               onEpoch: async (metrics: EpochMetrics) => {
+                // In the store before in Postgres: a stored last epoch implies published models.
+                await sync?.publish(metrics.epoch);
                 summary = { experimentId, ...(await this.recordEpoch(experimentId, metrics)) };
                 this.options.onEpochStored?.({ backend: backend.name, strategy: data.config.strategy, metrics });
                 if (metrics.epoch >= data.config.epochs) return succeed();
@@ -172,9 +184,11 @@ export class TrainExperimentProcessor {
               },
             },
           );
+      // A stopped run's child may end while its last epoch is still being published.
+      await sync?.settled();
       if (outcome.status === 'completed' || succeeded) {
         await succeed();
-        await this.removeCheckpoint(checkpointDir);
+        await this.removeCheckpoint(checkpointDir, sync, summary.epochsDone);
         this.log(`job ${job.id}: experiment ${experimentId} succeeded (best val acc ${summary.bestValAcc ?? 'n/a'} at epoch ${summary.bestEpoch ?? 'n/a'})`);
         return summary;
       }
@@ -198,6 +212,8 @@ export class TrainExperimentProcessor {
       return { ...summary, cancelled: true };
     } catch (err) {
       if (err instanceof WaitingError) throw err;
+      // Never two writers of one run: the next attempt (maybe elsewhere) starts after this one's publish.
+      await sync?.settled();
       if (succeeded) {
         this.log(`job ${job.id}: clean-up after the last epoch failed (the experiment is complete): ${err instanceof Error ? err.message : String(err)}`);
         return summary;
@@ -258,6 +274,9 @@ export class TrainExperimentProcessor {
     const { weights } = data.config;
     if (weights === undefined) return undefined;
     if (typeof weights === 'string') return path.join(this.options.config.weightsRoot, weights);
+    // With a store, the parent may have trained elsewhere: copy its model into this machine's cache first.
+    const { store } = this.options;
+    if (store) await fetchRunFiles(store, weights.experiment, path.join(this.options.config.artifactsDir, weights.experiment), modelFileNames(weights.epoch));
     const stored = await findRunModel(this.options.config.artifactsDir, weights.experiment, weights.epoch);
     if (stored) return stored.file;
     const message = `weights.experiment: the ${weights.epoch} model of parent run ${weights.experiment} is gone from ARTIFACTS_DIR (removed after this run was submitted); submit the run again from another parent`;
@@ -266,10 +285,16 @@ export class TrainExperimentProcessor {
 
   /**
    * A succeeded run never resumes (a re-delivered job finds it succeeded and does nothing), so its
-   * checkpoint (weights and momentum, about twice a model file) only costs disk; the model files stay.
+   * checkpoint (weights and momentum, about twice a model file) only costs disk; the model files
+   * stay. With a store, the checkpoint leaves the store too (a publish without it).
    */
-  private async removeCheckpoint(dir: string): Promise<void> {
-    await rm(path.join(dir, CHECKPOINT_FILE), { force: true }).catch((err: unknown) => this.log(`could not remove the checkpoint in ${dir}: ${err instanceof Error ? err.message : String(err)}`));
+  private async removeCheckpoint(dir: string, sync: RunArtifactSync | undefined, epoch: number): Promise<void> {
+    try {
+      await rm(path.join(dir, CHECKPOINT_FILE), { force: true });
+      await sync?.publish(epoch);
+    } catch (err) {
+      this.log(`could not remove the checkpoint of ${dir}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   private acquireChild(): TrainingChildHost {

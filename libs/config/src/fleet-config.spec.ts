@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       dataRoot: path.resolve('/srv/fleet/data'),
       weightsRoot: path.resolve('/srv/fleet/weights'),
       artifactsDir: path.resolve('/srv/fleet/artifacts'),
+      artifactStore: undefined,
       port: 3000,
       apiKey: undefined,
       maxSweepRuns: 1000,

@@ -3,6 +3,8 @@
 // names the variable and says what is wrong.
 import path from 'node:path';
 import { hashTagOf, parseRedisUrl, RedisUrlError, type RedisTarget } from './redis-target.js';
+import { parseArtifactsUrl, type ArtifactsLocation } from './artifacts-url.js';
+import { ConfigError } from './config-error.js';
 
 export interface FleetConfig {
   /** Postgres connection string. Default postgresql://postgres@127.0.0.1:5432/finetune_fleet (required when NODE_ENV=production). */
@@ -16,8 +18,14 @@ export interface FleetConfig {
   dataRoot: string;
   /** Folder holding pretrained .pth files. Default ./weights */
   weightsRoot: string;
-  /** Folder for checkpoints, one sub-folder per experiment. Default ./artifacts */
+  /**
+   * Folder for checkpoints and model files, one sub-folder per experiment. Default ./artifacts.
+   * Without artifactStore it must be shared by every machine; with one it is this machine's
+   * working folder and cache.
+   */
   artifactsDir: string;
+  /** ARTIFACTS_URL: the store shared across machines (s3://bucket/prefix or file:///path). Default: none */
+  artifactStore: ArtifactsLocation | undefined;
   /** HTTP port of the API. Default 3000 */
   port: number;
   /** When set, every /api route requires header x-api-key with this value. */
@@ -41,15 +49,7 @@ export interface FleetConfig {
   metricsToken: string | undefined;
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    reason: string,
-  ) {
-    super(`invalid configuration: ${variable} ${reason}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 export const CONFIG_DEFAULTS = {
   databaseUrl: 'postgresql://postgres@127.0.0.1:5432/finetune_fleet',
@@ -142,6 +142,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     dataRoot: dirVar(env, 'DATA_ROOT', CONFIG_DEFAULTS.dataRoot, cwd),
     weightsRoot: dirVar(env, 'WEIGHTS_ROOT', CONFIG_DEFAULTS.weightsRoot, cwd),
     artifactsDir: dirVar(env, 'ARTIFACTS_DIR', CONFIG_DEFAULTS.artifactsDir, cwd),
+    artifactStore: env.ARTIFACTS_URL === undefined ? undefined : parseArtifactsUrl(env.ARTIFACTS_URL, env),
     port: intVar(env, 'PORT', CONFIG_DEFAULTS.port, 1, 65535),
     apiKey: apiKey === undefined || apiKey === '' ? undefined : apiKey,
     maxSweepRuns: intVar(env, 'MAX_SWEEP_RUNS', CONFIG_DEFAULTS.maxSweepRuns, 1, 1_000_000),

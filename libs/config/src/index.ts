@@ -1,3 +1,4 @@
+export * from './artifacts-url.js';
 export * from './fleet-config.js';
 export * from './redis-target.js';
 export * from './startup-checks.js';

@@ -1,13 +1,15 @@
 // Finds the model files a succeeded run left under ARTIFACTS_DIR/<experiment id>/ (written by the
-// engine through libs/training's model-files module, the only code that knows their layout).
+// engine through libs/training's model-files module, the only code that knows their layout),
+// copied there from the artifact store first when ARTIFACTS_URL is set (RunFilesService).
 import { ConflictException, GoneException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import path from 'node:path';
 import { ExperimentRepository } from '@fleet/persistence';
 import type { RunWeights } from '@fleet/queue';
-import { findRunModel, MODEL_EPOCHS, readPredictions, type ModelEpoch, type StoredModel } from '@fleet/training/model-files/model-files.js';
+import { findModelFile, MODEL_EPOCHS, modelFileNames, PREDICTIONS_FILE, readPredictions, type ModelEpoch, type StoredModel } from '@fleet/training/model-files/model-files.js';
 import type { ValPredictions } from '@fleet/training/model-files/val-predictions.js';
 import { FLEET_CONFIG, type FleetConfig } from '../api-options.js';
 import { FieldValidationException } from '../common/field-errors.js';
+import { RunFilesService } from '../artifacts/run-files.service.js';
 
 export interface ExperimentModel extends StoredModel {
   epoch: ModelEpoch;
@@ -20,6 +22,7 @@ export class ModelFileService {
   constructor(
     @Inject(FLEET_CONFIG) private readonly config: FleetConfig,
     private readonly experiments: ExperimentRepository,
+    private readonly files: RunFilesService,
   ) {}
 
   /** 400 naming `field` unless `value` is best or final (default best). */
@@ -31,7 +34,7 @@ export class ModelFileService {
 
   async find(id: string, epoch: ModelEpoch): Promise<ExperimentModel> {
     const experiment = await this.succeeded(id);
-    const stored = await findRunModel(this.config.artifactsDir, id, epoch);
+    const stored = await findModelFile(await this.files.localDir(id, modelFileNames(epoch)), epoch);
     if (!stored) throw new NotFoundException(`experiment ${id} has no ${epoch} model file under ARTIFACTS_DIR (removed, or trained before runs kept their models)`);
     const epochNumber = epoch === 'best' ? (experiment.bestEpoch ?? experiment.epochsDone) : experiment.epochsDone;
     return { ...stored, epoch, epochNumber };
@@ -50,7 +53,7 @@ export class ModelFileService {
     if (experiment.status !== 'succeeded') {
       throw FieldValidationException.of(name, `${name}: experiment ${parent.experiment} is ${experiment.status}; only a succeeded run's model can be started from`);
     }
-    if (!(await findRunModel(this.config.artifactsDir, parent.experiment, parent.epoch))) {
+    if (!(await findModelFile(await this.files.localDir(parent.experiment, modelFileNames(parent.epoch)), parent.epoch))) {
       throw FieldValidationException.of(name, `${name}: experiment ${parent.experiment} has no ${parent.epoch} model under ARTIFACTS_DIR any more (removed, or trained before runs kept their models)`);
     }
   }
@@ -58,7 +61,7 @@ export class ModelFileService {
   /** The best epoch's val predictions and confusion matrix. */
   async predictions(id: string): Promise<ValPredictions> {
     await this.succeeded(id);
-    const stored = await readPredictions(path.join(this.config.artifactsDir, id));
+    const stored = await readPredictions(await this.files.localDir(id, [PREDICTIONS_FILE]));
     if (!stored) throw new NotFoundException(`experiment ${id} has no stored predictions under ARTIFACTS_DIR (removed, or trained before runs kept them)`);
     return stored;
   }

@@ -17,8 +17,17 @@ export const CLASSES_FILE = 'classes.json';
 /** the best epoch's val predictions (see val-predictions) */
 export const PREDICTIONS_FILE = 'predictions.json';
 
+export function modelFileName(epoch: ModelEpoch): string {
+  return `model-${epoch}.pth`;
+}
+
 export function modelFilePath(dir: string, epoch: ModelEpoch): string {
-  return path.join(dir, `model-${epoch}.pth`);
+  return path.join(dir, modelFileName(epoch));
+}
+
+/** Every file findModelFile reads for `epoch`: what to copy out of an artifact store first. */
+export function modelFileNames(epoch: ModelEpoch): string[] {
+  return [modelFileName(epoch), CLASSES_FILE];
 }
 
 export function classesFilePath(dir: string): string {
