@@ -52,6 +52,7 @@ export async function startApi(overrides: Partial<FleetConfig> = {}, options: Cr
     apiKey: undefined,
     maxSweepRuns: 1000,
     queuePrefix: `test-api-${randomUUID()}`,
+    databasePoolMax: undefined,
     ...overrides,
   };
   const app = await createApp(config, { logger: false, dashboard: false, rateLimit: false, ...options });

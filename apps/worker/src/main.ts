@@ -1,9 +1,12 @@
 // Entry point of `npm run start:worker -- [--gpu N] [--concurrency 1] [--backend auto] [--threads 1]`.
 // Fails fast with one line (exit 1) on invalid options/env or unreachable Postgres/Redis; prints
 // one "ready" line once it takes jobs; SIGTERM/SIGINT hand the running job back and exit 0.
+// Scale tests: `--engine simulated [--sim-workers N]` runs N simulated workers in this process,
+// each a whole FleetWorker with its own connections; one "ready" line each, then "N simulated workers ready".
 import { assertReachable, ConfigError, loadConfig, StartupError } from '@fleet/config';
 import { InvalidArgumentError } from 'commander';
 import { FleetWorker } from './fleet-worker.js';
+import { SimulatedStats } from './simulated-stats.js';
 import { parseWorkerOptions } from './worker-options.js';
 
 function log(line: string): void {
@@ -17,7 +20,13 @@ async function main(): Promise<number> {
   await assertReachable('Redis', config.redisUrl, 'REDIS_URL');
   if (options.gpu !== undefined) process.env.CUDA_VISIBLE_DEVICES = String(options.gpu);
 
-  const worker = new FleetWorker({ ...options, config, log });
+  const simulated = options.engine === 'simulated';
+  const stats = simulated && options.simulated.statsDir ? new SimulatedStats(options.simulated.statsDir) : undefined;
+  const workers = Array.from({ length: simulated ? options.simulated.workers : 1 }, () => new FleetWorker({ ...options, config, log, record: stats?.record }));
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(workers.map((w) => w.stop()));
+    stats?.close();
+  };
   let signalled = false;
   const done = new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -27,7 +36,7 @@ async function main(): Promise<number> {
       }
       signalled = true;
       log(`${signal}: handing running jobs back to the queue and stopping`);
-      worker.stop().then(
+      stopAll().then(
         () => resolve(0),
         (err: unknown) => {
           log(`stop failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -38,8 +47,11 @@ async function main(): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  const backend = await worker.start();
-  log(`worker ${worker.id} ready (backend ${backend.name}, pid ${process.pid}, training ${worker.trainingChildPids.join(',')})`);
+  for (const worker of workers) {
+    const backend = await worker.start();
+    log(`worker ${worker.id} ready (backend ${backend.name}, pid ${process.pid}, ${simulated ? 'engine in this process' : `training ${worker.trainingChildPids.join(',')}`})`);
+  }
+  if (simulated) log(`${workers.length} simulated workers ready (pid ${process.pid}, ${options.simulated.epochMs} ms epochs)`);
   return done;
 }
 

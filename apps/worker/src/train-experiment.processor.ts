@@ -17,7 +17,7 @@ import { CHECKPOINT_FILE } from '@fleet/training/checkpoint/checkpoint.js';
 import type { ExperimentEventPublisher } from './experiment-event.publisher.js';
 import { faultPoint } from './fault-point.js';
 import { isTransientDbError, retryUntilDone } from './retry.js';
-import { ChildCrashedError, TrainingRunError, type TrainingChildHost } from './training-child.host.js';
+import { ChildCrashedError, TrainingRunError, type TrainingHost } from './training-child.host.js';
 
 export interface TrainExperimentProcessorOptions {
   config: Pick<FleetConfig, 'dataRoot' | 'weightsRoot' | 'artifactsDir' | 'queuePrefix'>;
@@ -28,8 +28,8 @@ export interface TrainExperimentProcessorOptions {
   events: ExperimentEventPublisher;
   /** Connection for plain commands (the cancelled-key check). */
   redis: Redis;
-  /** One training child per concurrent job. */
-  children: TrainingChildHost[];
+  /** One training host (child process or simulated engine) per concurrent job. */
+  children: TrainingHost[];
   /** Minimum gap between two progress events of one experiment. Default 250 ms. */
   progressIntervalMs?: number;
   /** Called when the set of running experiments changes (the heartbeat reports it at once). */
@@ -40,7 +40,7 @@ export interface TrainExperimentProcessorOptions {
 type StopReason = 'cancel' | 'shutdown' | 'early-stop';
 
 interface RunningJob {
-  child: TrainingChildHost;
+  child: TrainingHost;
   stop?: StopReason;
   /** Set with stop 'early-stop': the rung decision that stopped the run's trial. */
   earlyStop?: EarlyStopReason;
@@ -50,7 +50,7 @@ const PROBE_FILE = '.write-probe';
 
 export class TrainExperimentProcessor {
   private readonly running = new Map<string, RunningJob>();
-  private readonly reserved = new Set<TrainingChildHost>();
+  private readonly reserved = new Set<TrainingHost>();
   private shuttingDown = false;
   private readonly log: (line: string) => void;
 
@@ -252,7 +252,7 @@ export class TrainExperimentProcessor {
     await rm(path.join(dir, CHECKPOINT_FILE), { force: true }).catch((err: unknown) => this.log(`could not remove the checkpoint in ${dir}: ${err instanceof Error ? err.message : String(err)}`));
   }
 
-  private acquireChild(): TrainingChildHost {
+  private acquireChild(): TrainingHost {
     const child = this.options.children.find((c) => !this.reserved.has(c) && !c.busy);
     if (!child) throw new Error('no free training child (concurrency exceeds the number of training processes)');
     this.reserved.add(child);

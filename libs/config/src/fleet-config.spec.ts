@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       apiKey: undefined,
       maxSweepRuns: 1000,
       queuePrefix: 'fleet',
+      databasePoolMax: undefined,
     });
   });
 
@@ -29,10 +30,11 @@ describe('loadConfig', () => {
         API_KEY: 'secret',
         MAX_SWEEP_RUNS: '50',
         QUEUE_PREFIX: 'ci',
+        DATABASE_POOL_MAX: '3',
       },
       '/',
     );
-    expect(config).toMatchObject({ port: 8080, apiKey: 'secret', maxSweepRuns: 50, dataRoot: '/d', queuePrefix: 'ci' });
+    expect(config).toMatchObject({ port: 8080, apiKey: 'secret', maxSweepRuns: 50, dataRoot: '/d', queuePrefix: 'ci', databasePoolMax: 3 });
   });
 
   it.each([
@@ -46,6 +48,7 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, 'PORT must be between 1 and 65535'],
     [{ MAX_SWEEP_RUNS: '0' }, 'MAX_SWEEP_RUNS must be between'],
     [{ DATA_ROOT: ' ' }, 'DATA_ROOT is empty'],
+    [{ DATABASE_POOL_MAX: '0' }, 'DATABASE_POOL_MAX must be between 1 and 1000'],
   ])('rejects %j with one clear line', (env, expected) => {
     let error: unknown;
     try {

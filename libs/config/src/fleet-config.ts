@@ -22,6 +22,12 @@ export interface FleetConfig {
   maxSweepRuns: number;
   /** BullMQ queue name prefix; lets tests and several deployments share one Redis. Default "fleet" */
   queuePrefix: string;
+  /**
+   * Postgres connections this process may hold (DATABASE_POOL_MAX). Default: unset, each app picks
+   * its own (the API 10, a worker its concurrency + 1). Postgres allows 100 in all by default, so a
+   * large fleet either keeps this small or connects through PgBouncer (README "Connection budget").
+   */
+  databasePoolMax: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +100,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     apiKey: apiKey === undefined || apiKey === '' ? undefined : apiKey,
     maxSweepRuns: intVar(env, 'MAX_SWEEP_RUNS', CONFIG_DEFAULTS.maxSweepRuns, 1, 1_000_000),
     queuePrefix: env.QUEUE_PREFIX && env.QUEUE_PREFIX.trim() !== '' ? env.QUEUE_PREFIX : CONFIG_DEFAULTS.queuePrefix,
+    databasePoolMax: env.DATABASE_POOL_MAX === undefined || env.DATABASE_POOL_MAX === '' ? undefined : intVar(env, 'DATABASE_POOL_MAX', 0, 1, 1000),
   };
 }
 
