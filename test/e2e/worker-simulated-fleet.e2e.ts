@@ -50,9 +50,10 @@ describe('simulated workers', () => {
     await waitFor(async () => (await stored()) >= total / 4, { timeoutMs: 120_000, what: 'a quarter of the sweep\'s epochs' });
 
     const [victim, ...survivors] = processes as [SimulatedWorkerProcess, ...SimulatedWorkerProcess[]];
+    await victim.process.kill();
+    // Read after the kill: a dead worker changes nothing, so these are the runs it was training.
     const hit = await prisma.experiment.findMany({ where: { sweepId: sweep.id, status: 'running', workerId: { in: victim.workerIds } }, select: { id: true } });
     expect(hit.length).toBeGreaterThan(0);
-    await victim.process.kill();
 
     await waitFor(async () => (await prisma.experiment.count({ where: { sweepId: sweep.id, status: 'succeeded' } })) === sweep.experimentIds.length, {
       timeoutMs: 180_000,
