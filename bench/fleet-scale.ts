@@ -65,13 +65,16 @@ if (DB !== 'pgbouncer' && DB !== 'direct') throw new Error(`--db must be pgbounc
 const WORKER_ENV = { WORKER_LOCK_DURATION_MS: '10000', WORKER_STALLED_INTERVAL_MS: '5000' };
 const CLK_TCK = 100;
 
-/** CPU seconds (user + system) of a process, or of several, from /proc. */
-function cpuSeconds(pids: number[]): number {
+/**
+ * CPU seconds (user + system) of processes, from /proc; withChildren adds their reaped children's
+ * (Postgres backends that ended during the run are then still counted through the postmaster).
+ */
+function cpuSeconds(pids: number[], withChildren = false): number {
   let ticks = 0;
   for (const pid of pids) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      ticks += Number(fields[11]) + Number(fields[12]);
+      ticks += Number(fields[11]) + Number(fields[12]) + (withChildren ? Number(fields[13]) + Number(fields[14]) : 0);
     } catch {
       // gone (a killed worker)
     }
@@ -79,10 +82,10 @@ function cpuSeconds(pids: number[]): number {
   return ticks / CLK_TCK;
 }
 
-/** Pids of the private Postgres: the postmaster and every backend it forked. */
-function postgresPids(dataDir: string): number[] {
+/** CPU seconds of the private Postgres: the postmaster, the backends it reaped and the live ones. */
+function postgresCpuSeconds(dataDir: string): number {
   const postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  const pids = [postmaster];
+  const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -92,7 +95,7 @@ function postgresPids(dataDir: string): number[] {
       // exited meanwhile
     }
   }
-  return pids;
+  return cpuSeconds([postmaster], true) + cpuSeconds(pids);
 }
 
 async function redisInfo(redis: Redis): Promise<{ commands: number; cpu: number }> {
@@ -284,7 +287,7 @@ async function runOne(n: number, ctx: Context): Promise<Row> {
   const cpuOf = () => ({
     api: cpuSeconds([ctx.apiPid]),
     workers: cpuSeconds(pids()),
-    postgres: cpuSeconds(postgresPids(ctx.postgresDir)),
+    postgres: postgresCpuSeconds(ctx.postgresDir),
     pgbouncer: ctx.bouncerPid ? cpuSeconds([ctx.bouncerPid]) : 0,
   });
   const cpu0 = cpuOf();
