@@ -4,9 +4,9 @@
 // dataset's class folders, resumes from its checkpoint, reports progress between "batches" and
 // one EpochMetrics per epoch (awaited before the next), writes a real checkpoint (the engine's
 // file format, atomically) before reporting an epoch, and stops at the next batch once aborted.
-// An epoch is a sleep of epochMs. Its metrics are a deterministic function of the
-// hyper-parameters and of state carried only in the checkpoint (a small "weight" vector and the
-// RNG stream), so an epoch trained after a resume gives exactly the uninterrupted run's numbers
+// An epoch is a sleep of about epochMs (each run at its own seeded pace). Its metrics are a
+// deterministic function of the hyper-parameters and of state carried only in the checkpoint (a
+// small "weight" vector and the RNG stream), so an epoch trained after a resume gives exactly the uninterrupted run's numbers
 // only if the checkpoint really was written and read back. No TensorFlow.js, nothing CPU-bound:
 // hundreds of these run on one event loop.
 import { readdir } from 'node:fs/promises';
@@ -25,6 +25,12 @@ const TRAIN_IMAGES = 244;
 const VAL_IMAGES = 153;
 /** Progress ticks (and cancel checks) per epoch at most. */
 const MAX_BATCHES = 10;
+/**
+ * Each run's epochs take epochMs x a factor in [1 - PACE_SPREAD, 1 + PACE_SPREAD] drawn from its
+ * seed: real runs differ in speed and drift apart, while runs of one fixed epoch length would all
+ * report their epochs in lockstep (a burst no real fleet produces).
+ */
+const PACE_SPREAD = 0.25;
 /** How fast each strategy approaches its target per unit of lr; freeze-like ones move the head only. */
 const SPEED: Record<Strategy, number> = { scratch: 40, finetune: 120, freeze: 80, 'zero-lr': 80, 'group-lr': 100, 'linear-probe': 80 };
 const MOVES_BACKBONE: Record<Strategy, boolean> = { scratch: true, finetune: true, freeze: false, 'zero-lr': false, 'group-lr': true, 'linear-probe': false };
@@ -177,11 +183,13 @@ export async function simulatedTrainRun(options: SimulatedRunOptions): Promise<S
   await options.onStart?.({ startEpoch, trainImages: TRAIN_IMAGES, valImages: VAL_IMAGES });
   const aborted = () => options.signal?.aborted === true;
   const batches = Math.max(1, Math.min(MAX_BATCHES, Math.floor(options.epochMs / 20)));
+  // Its own stream: the pace never touches the metrics' RNG.
+  const epochMs = options.epochMs * new Rng(hyper.seed ^ 0x9e3779b9).uniform(1 - PACE_SPREAD, 1 + PACE_SPREAD);
   for (let epoch = startEpoch + 1; epoch <= hyper.epochs; epoch++) {
     const started = performance.now();
     for (let batch = 1; batch <= batches; batch++) {
       if (aborted()) return { cancelled: true, startEpoch };
-      await sleep(options.epochMs / batches);
+      await sleep(epochMs / batches);
       options.onProgress?.({ epoch, phase: 'train', batch, batches, loss: 1 / (epoch + batch / batches) });
     }
     if (aborted()) return { cancelled: true, startEpoch };
