@@ -55,6 +55,7 @@ export async function startApi(overrides: Partial<FleetConfig> = {}, options: Cr
     queuePrefix: `test-api-${randomUUID()}`,
     artifactsRetentionDays: 0,
     metricsToken: undefined,
+    databasePoolMax: undefined,
     ...overrides,
   };
   const app = await createApp(config, { logger: false, dashboard: false, rateLimit: false, ...options });

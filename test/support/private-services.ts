@@ -5,7 +5,7 @@
 // as the `postgres` OS user (it refuses root) with trust auth.
 // Never point these helpers at the shared services: stop() and restart() really stop the server.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,6 +62,8 @@ export interface PrivateRedisOptions {
   wrap?: string[];
   /** How long start() waits for the server to accept connections. Default 20000 ms */
   startTimeoutMs?: number;
+  /** appendfsync: 'always' loses nothing on SIGKILL (fault tests); 'everysec' is Redis's production default (benchmarks). Default 'always' */
+  appendfsync?: 'always' | 'everysec';
 }
 
 /** A redis-server of our own, persisting to an append-only file so restarts keep the queue. */
@@ -116,7 +118,7 @@ export class PrivateRedis {
       '--save', '',
       '--appendonly', 'yes',
       // Every write reaches the file before the reply: a SIGKILLed server loses nothing either.
-      '--appendfsync', 'always',
+      '--appendfsync', this.options.appendfsync ?? 'always',
       '--dir', this.dir,
       '--daemonize', 'no',
       ...(this.options.unixSocket ? ['--unixsocket', this.socketPath, '--unixsocketperm', '777'] : []),
@@ -309,4 +311,108 @@ function postgresUser(): { uid: number; gid: number } {
   if (!line) throw new Error('no "postgres" OS user: install the postgresql package');
   const fields = line.split(':');
   return { uid: Number(fields[2]), gid: Number(fields[3]) };
+}
+
+export interface PrivatePgBouncerOptions {
+  /** The Postgres to pool (its TCP address). */
+  target: { host: string; port: number };
+  /** Databases exposed, each under its own name. */
+  databases: string[];
+  /** Server connections per database and user (default_pool_size). Default 20 */
+  poolSize?: number;
+  /** Client connections accepted (max_client_conn). Default 2000 */
+  maxClients?: number;
+}
+
+/**
+ * A PgBouncer of our own (Debian's pgbouncer, run as the `postgres` OS user: it refuses root) in
+ * transaction mode, trust auth, on a free port: many clients share a few server connections, each
+ * held for one transaction only. Prisma's pg adapter sends unnamed statements, which transaction
+ * mode allows (PgBouncer 1.18 does not track named prepared statements).
+ */
+export class PrivatePgBouncer {
+  private process: ChildProcess | undefined;
+  private output = '';
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async start(options: PrivatePgBouncerOptions): Promise<PrivatePgBouncer> {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fleet-pgbouncer-'));
+    chmodSync(dir, 0o755);
+    const { uid, gid } = postgresUser();
+    chownSync(dir, uid, gid);
+    const bouncer = new PrivatePgBouncer(dir, await freePort());
+    const ini = [
+      '[databases]',
+      ...options.databases.map((db) => `${db} = host=${options.target.host} port=${options.target.port} dbname=${db}`),
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${bouncer.port}`,
+      'unix_socket_dir =',
+      'auth_type = trust',
+      `auth_file = ${path.join(dir, 'userlist.txt')}`,
+      'admin_users = postgres',
+      'pool_mode = transaction',
+      `max_client_conn = ${options.maxClients ?? 2000}`,
+      `default_pool_size = ${options.poolSize ?? 20}`,
+      // node-postgres sends no other startup parameters than these tracked ones.
+      'ignore_startup_parameters = extra_float_digits',
+      `pidfile = ${path.join(dir, 'pgbouncer.pid')}`,
+    ].join('\n');
+    writeFileSync(path.join(dir, 'pgbouncer.ini'), `${ini}\n`);
+    writeFileSync(path.join(dir, 'userlist.txt'), '"postgres" ""\n');
+    for (const f of ['pgbouncer.ini', 'userlist.txt']) chownSync(path.join(dir, f), uid, gid);
+    const child = spawn('runuser', ['-u', 'postgres', '--', 'pgbouncer', path.join(dir, 'pgbouncer.ini')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    bouncer.process = child;
+    child.stdout?.on('data', (d: Buffer) => (bouncer.output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (bouncer.output += d.toString()));
+    child.once('exit', () => {
+      if (bouncer.process === child) bouncer.process = undefined;
+    });
+    try {
+      await waitForPort('127.0.0.1', bouncer.port);
+    } catch (err) {
+      throw new Error(`pgbouncer did not start: ${err instanceof Error ? err.message : String(err)}\n${bouncer.output}`);
+    }
+    return bouncer;
+  }
+
+  /** Connection string of a pooled database. */
+  url(database: string): string {
+    return `postgresql://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  /** The admin console (SHOW POOLS, SHOW STATS). */
+  get adminUrl(): string {
+    return this.url('pgbouncer');
+  }
+
+  /** Pid of pgbouncer itself (runuser's child). */
+  get pid(): number | undefined {
+    try {
+      return Number(readFileSync(path.join(this.dir, 'pgbouncer.pid'), 'utf8').trim());
+    } catch {
+      return undefined;
+    }
+  }
+
+  get log(): string {
+    return this.output;
+  }
+
+  /** Stops pgbouncer (SIGINT: at once, dropping clients) and removes its folder. */
+  async destroy(): Promise<void> {
+    const child = this.process;
+    if (child) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const pid = this.pid;
+      if (pid) process.kill(pid, 'SIGINT');
+      else child.kill('SIGINT');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }

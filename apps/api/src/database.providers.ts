@@ -4,7 +4,7 @@ import { ExperimentRepository, PrismaService, SweepRepository, SweepSearchReposi
 import { FLEET_CONFIG, type FleetConfig } from './api-options.js';
 
 export const databaseProviders = [
-  { provide: PrismaService, inject: [FLEET_CONFIG], useFactory: (config: FleetConfig) => new PrismaService(config.databaseUrl) },
+  { provide: PrismaService, inject: [FLEET_CONFIG], useFactory: (config: FleetConfig) => new PrismaService(config.databaseUrl, { poolMax: config.databasePoolMax }) },
   { provide: ExperimentRepository, inject: [PrismaService], useFactory: (p: PrismaService) => new ExperimentRepository(p) },
   { provide: SweepRepository, inject: [PrismaService], useFactory: (p: PrismaService) => new SweepRepository(p) },
   { provide: SweepSearchRepository, inject: [PrismaService], useFactory: (p: PrismaService) => new SweepSearchRepository(p) },

@@ -8,13 +8,14 @@ import type { ArtifactStore } from '@fleet/artifacts';
 import type { FleetConfig } from '@fleet/config';
 import { ExperimentRunRepository, PrismaService, SweepSearchRepository, WorkerRepository, type WorkerRegistration } from '@fleet/persistence';
 import { createRedisConnection, JobName, QueueName, recordEpochStats, type RedisConnection, type TrainJobResult } from '@fleet/queue';
-import type { BackendInfo } from '@fleet/training/contracts.js';
+import { timed, type RecordTiming } from './call-timings.js';
 import { CancelListener } from './cancel.listener.js';
 import { ExperimentEventPublisher } from './experiment-event.publisher.js';
 import { Heartbeat } from './heartbeat.js';
 import { MetricsServer } from './metrics-server.js';
+import { SimulatedTrainingHost } from './simulated-training.host.js';
 import { TrainExperimentProcessor } from './train-experiment.processor.js';
-import { TrainingChildHost } from './training-child.host.js';
+import { TrainingChildHost, type HostBackend, type TrainingHost } from './training-child.host.js';
 import type { WorkerOptions } from './worker-options.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
@@ -25,6 +26,12 @@ export interface FleetWorkerOptions extends WorkerOptions {
   /** The store of config.artifactStore, checked at boot by the caller. Default: none (ARTIFACTS_DIR is shared) */
   store?: ArtifactStore;
   log?: (line: string) => void;
+  /**
+   * Told the duration of the Postgres and Redis calls of each run (bench:fleet's profile of an
+   * epoch report: 'epoch.store', 'epoch.search', 'event.publish', 'cancel.check', 'run.start').
+   * Default: nothing is timed.
+   */
+  record?: RecordTiming;
 }
 
 /**
@@ -41,7 +48,7 @@ export class FleetWorker {
   private readonly log: (line: string) => void;
   private readonly prisma: PrismaService;
   private readonly redis: RedisConnection;
-  private readonly children: TrainingChildHost[];
+  private readonly children: TrainingHost[];
   private readonly processor: TrainExperimentProcessor;
   private readonly cancels: CancelListener;
   private heartbeat: Heartbeat | undefined;
@@ -57,22 +64,24 @@ export class FleetWorker {
   constructor(private readonly options: FleetWorkerOptions) {
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
     const { config } = options;
-    this.prisma = new PrismaService(config.databaseUrl);
+    // A worker runs at most one database call per running job, plus its heartbeat: a pool of
+    // concurrency + 1 connections never makes a call wait, and a fleet of N workers holds N x that.
+    this.prisma = new PrismaService(config.databaseUrl, { poolMax: config.databasePoolMax ?? options.concurrency + 1 });
     this.redis = createRedisConnection(config.redisUrl, { maxRetriesPerRequest: null });
     this.redis.on('error', () => undefined); // ioredis reconnects by itself; commands report their own errors.
     this.workers = new WorkerRepository(this.prisma);
-    const env = { ...process.env, FLEET_THREADS: String(options.threads), ...(options.gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: String(options.gpu) }) };
-    const childPath = options.childPath ?? fileURLToPath(new URL('./training-child.js', import.meta.url));
-    this.children = Array.from({ length: options.concurrency }, () => new TrainingChildHost({ childPath, backend: options.backend, env, recycle: options.childRecycle, log: this.log }));
+    this.children = Array.from({ length: options.concurrency }, () => this.createHost());
+    const record = options.record;
+    const time = <T extends object>(target: T, names: Partial<Record<keyof T & string, string>>): T => (record ? timed(target, names, record) : target);
     this.runs = new ExperimentRunRepository(this.prisma);
     this.events = new ExperimentEventPublisher(this.redis, config.queuePrefix, this.log);
     this.processor = new TrainExperimentProcessor({
       config,
       workerId: this.id,
-      runs: this.runs,
-      searches: new SweepSearchRepository(this.prisma),
-      events: this.events,
-      redis: this.redis,
+      runs: time(this.runs, { recordEpoch: 'epoch.store', markRunning: 'run.start' }),
+      searches: time(new SweepSearchRepository(this.prisma), { reportEpoch: 'epoch.search' }),
+      events: time(this.events, { publish: 'event.publish' }),
+      redis: time(this.redis, { exists: 'cancel.check' }),
       children: this.children,
       ...(options.store ? { store: options.store } : {}),
       log: this.log,
@@ -85,8 +94,16 @@ export class FleetWorker {
     });
   }
 
+  private createHost(): TrainingHost {
+    const { options } = this;
+    if (options.engine === 'simulated') return new SimulatedTrainingHost({ epochMs: options.simulated.epochMs, record: options.record });
+    const env = { ...process.env, FLEET_THREADS: String(options.threads), ...(options.gpu === undefined ? {} : { CUDA_VISIBLE_DEVICES: String(options.gpu) }) };
+    const childPath = options.childPath ?? fileURLToPath(new URL('./training-child.js', import.meta.url));
+    return new TrainingChildHost({ childPath, backend: options.backend, env, recycle: options.childRecycle, log: this.log });
+  }
+
   /** Starts the training children, registers the worker and starts taking jobs. */
-  async start(): Promise<BackendInfo> {
+  async start(): Promise<HostBackend> {
     // First: a taken metrics port fails the start before any training process exists.
     if (this.options.metricsPort !== undefined) {
       this.metricsServer = new MetricsServer(this.metrics.registry, this.options.config.metricsToken, this.log);
@@ -94,7 +111,7 @@ export class FleetWorker {
       this.log(`metrics on http://0.0.0.0:${port}/metrics${this.options.config.metricsToken ? ' (bearer token required)' : ''}`);
     }
     const backends = await Promise.all(this.children.map((c) => c.start()));
-    const backend = backends[0] as BackendInfo;
+    const backend = backends[0] as HostBackend;
     const self: WorkerRegistration = { id: this.id, host: os.hostname(), pid: process.pid, gpu: this.options.gpu, backend: backend.name, backendInfo: backend.info };
     this.metrics.setBackend(backend);
     await this.workers.register(self);

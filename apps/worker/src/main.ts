@@ -2,10 +2,13 @@
 // Fails fast with one line (exit 1) on invalid options/env, unreachable Postgres/Redis or an
 // artifact store (ARTIFACTS_URL) it cannot write to; prints
 // one "ready" line once it takes jobs; SIGTERM/SIGINT hand the running job back and exit 0.
+// Scale tests: `--engine simulated [--sim-workers N]` runs N simulated workers in this process,
+// each a whole FleetWorker with its own connections; one "ready" line each, then "N simulated workers ready".
 import { createArtifactStore } from '@fleet/artifacts';
 import { assertReachable, ConfigError, loadConfig, StartupError } from '@fleet/config';
 import { InvalidArgumentError } from 'commander';
 import { FleetWorker } from './fleet-worker.js';
+import { SimulatedStats } from './simulated-stats.js';
 import { parseWorkerOptions } from './worker-options.js';
 
 function log(line: string): void {
@@ -23,7 +26,14 @@ async function main(): Promise<number> {
   });
   if (options.gpu !== undefined) process.env.CUDA_VISIBLE_DEVICES = String(options.gpu);
 
-  const worker = new FleetWorker({ ...options, config, log, ...(store ? { store } : {}) });
+  const simulated = options.engine === 'simulated';
+  const stats = simulated && options.simulated.statsDir ? new SimulatedStats(options.simulated.statsDir) : undefined;
+  // Simulated workers of one process share its metrics port: only the first one serves it.
+  const workers = Array.from({ length: simulated ? options.simulated.workers : 1 }, (_, i) => new FleetWorker({ ...options, metricsPort: i === 0 ? options.metricsPort : undefined, config, log, record: stats?.record, ...(store ? { store } : {}) }));
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(workers.map((w) => w.stop()));
+    stats?.close();
+  };
   let signalled = false;
   const done = new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -33,7 +43,7 @@ async function main(): Promise<number> {
       }
       signalled = true;
       log(`${signal}: handing running jobs back to the queue and stopping`);
-      worker.stop().then(
+      stopAll().then(
         () => resolve(0),
         (err: unknown) => {
           log(`stop failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -44,9 +54,12 @@ async function main(): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
-  const backend = await worker.start();
   if (store) log(`artifacts: shared through ${store.url}, working folder ${config.artifactsDir}`);
-  log(`worker ${worker.id} ready (backend ${backend.name}, pid ${process.pid}, training ${worker.trainingChildPids.join(',')})`);
+  for (const worker of workers) {
+    const backend = await worker.start();
+    log(`worker ${worker.id} ready (backend ${backend.name}, pid ${process.pid}, ${simulated ? 'engine in this process' : `training ${worker.trainingChildPids.join(',')}`})`);
+  }
+  if (simulated) log(`${workers.length} simulated workers ready (pid ${process.pid}, ${options.simulated.epochMs} ms epochs)`);
   return done;
 }
 

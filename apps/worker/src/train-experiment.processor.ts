@@ -22,7 +22,7 @@ import type { ExperimentEventPublisher } from './experiment-event.publisher.js';
 import { faultPoint } from './fault-point.js';
 import { isTransientDbError, retryUntilDone } from './retry.js';
 import { RunArtifactSync } from './run-artifact-sync.js';
-import { ChildCrashedError, TrainingRunError, type TrainingChildHost } from './training-child.host.js';
+import { ChildCrashedError, TrainingRunError, type TrainingHost } from './training-child.host.js';
 
 export interface TrainExperimentProcessorOptions {
   config: Pick<FleetConfig, 'dataRoot' | 'weightsRoot' | 'artifactsDir' | 'queuePrefix'>;
@@ -33,8 +33,8 @@ export interface TrainExperimentProcessorOptions {
   events: ExperimentEventPublisher;
   /** Connection for plain commands (the cancelled-key check). */
   redis: RedisConnection;
-  /** One training child per concurrent job. */
-  children: TrainingChildHost[];
+  /** One training host (child process or simulated engine) per concurrent job. */
+  children: TrainingHost[];
   /** Shared store of run folders (ARTIFACTS_URL); without one, ARTIFACTS_DIR itself is shared. Default none */
   store?: ArtifactStore;
   /** Minimum gap between two progress events of one experiment. Default 250 ms. */
@@ -49,7 +49,7 @@ export interface TrainExperimentProcessorOptions {
 type StopReason = 'cancel' | 'shutdown' | 'early-stop';
 
 interface RunningJob {
-  child: TrainingChildHost;
+  child: TrainingHost;
   stop?: StopReason;
   /** Set with stop 'early-stop': the rung decision that stopped the run's trial. */
   earlyStop?: EarlyStopReason;
@@ -59,7 +59,7 @@ const PROBE_FILE = '.write-probe';
 
 export class TrainExperimentProcessor {
   private readonly running = new Map<string, RunningJob>();
-  private readonly reserved = new Set<TrainingChildHost>();
+  private readonly reserved = new Set<TrainingHost>();
   private shuttingDown = false;
   private readonly log: (line: string) => void;
 
@@ -297,7 +297,7 @@ export class TrainExperimentProcessor {
     }
   }
 
-  private acquireChild(): TrainingChildHost {
+  private acquireChild(): TrainingHost {
     const child = this.options.children.find((c) => !this.reserved.has(c) && !c.busy);
     if (!child) throw new Error('no free training child (concurrency exceeds the number of training processes)');
     this.reserved.add(child);

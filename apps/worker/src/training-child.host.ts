@@ -33,6 +33,34 @@ export interface RunHandlers {
 
 export type RunOutcome = { status: 'completed' } | { status: 'cancelled' };
 
+/** What a worker reports as the backend of its runs (the engine's BackendInfo, or 'simulated'). */
+export interface HostBackend {
+  name: string;
+  info?: string | undefined;
+  /** webgpu only: the adapter (BackendInfo.adapter), shown in the worker's metrics. */
+  adapter?: { name: string } | undefined;
+}
+
+/**
+ * Where a worker's runs train, one run at a time: a training child process (TrainingChildHost), or
+ * the simulated engine of scale tests (SimulatedTrainingHost). The processor sees only this.
+ */
+export interface TrainingHost {
+  /** Pid of the training process, when there is one. */
+  readonly pid: number | undefined;
+  /** Runs done since the last restart (the next one finds caches warm when > 0). */
+  readonly jobsDone: number;
+  readonly busy: boolean;
+  start(): Promise<HostBackend>;
+  /** Resolves when the run finished or was cancelled; onEpoch is awaited before the next epoch. */
+  run(spec: RunSpec, handlers: RunHandlers): Promise<RunOutcome & { runId: string }>;
+  /** Stops the current run at the next batch boundary. */
+  cancel(): void;
+  /** After an engine failure: the next run starts on a fresh engine. */
+  recycle(): Promise<void>;
+  stop(graceMs?: number): Promise<void>;
+}
+
 export class TrainingRunError extends Error {
   override name = 'TrainingRunError';
   constructor(readonly failure: RunFailure) {
@@ -57,7 +85,7 @@ interface PendingRun {
   error?: Error;
 }
 
-export class TrainingChildHost {
+export class TrainingChildHost implements TrainingHost {
   private child: ChildProcess | undefined;
   private backendInfo: BackendInfo | undefined;
   private starting: Promise<BackendInfo> | undefined;

@@ -3,8 +3,9 @@
 // one trainRun at a time. It exists because tfjs compute is synchronous: on the worker's own event
 // loop it would stop BullMQ's lock renewal and the job would be declared stalled and run twice.
 // It must never outlive the worker: it exits when the IPC channel closes or its parent changes.
-import { EngineCache, engineMemory, initBackend, readCheckpoint, trainRun, type BackendPreference, type TrainStartInfo } from '@fleet/training';
+import { EngineCache, engineMemory, initBackend, trainRun, type BackendPreference, type TrainStartInfo } from '@fleet/training';
 import type { EpochMetrics } from '@fleet/training/contracts.js';
+import { epochsToReplay } from './checkpoint-replay.js';
 import { classifyFailure } from './failure-kind.js';
 import { isParentMessage, type ChildMemory, type ChildMessage, type ParentMessage, type RunSpec } from './training-ipc.js';
 
@@ -44,17 +45,9 @@ function reportEpoch(current: ActiveRun, metrics: EpochMetrics): Promise<void> {
   });
 }
 
-/**
- * On resume, the epochs the checkpoint holds are reported again before training goes on: the
- * engine writes the checkpoint before it reports the epoch, so a crash between the two leaves an
- * epoch that only the checkpoint knows. Storing is an upsert, so re-reporting stored ones is harmless.
- */
+/** Reports the epochs the checkpoint holds (see checkpoint-replay.ts) before training goes on. */
 async function replayCheckpointHistory(current: ActiveRun, dir: string, info: TrainStartInfo): Promise<void> {
-  if (info.startEpoch === 0) return;
-  const ckpt = await readCheckpoint(dir);
-  for (const metrics of ckpt?.meta.history ?? []) {
-    if (metrics.epoch <= info.startEpoch) await reportEpoch(current, metrics);
-  }
+  for (const metrics of await epochsToReplay(dir, info.startEpoch)) await reportEpoch(current, metrics);
 }
 
 /** Measured once trainRun has returned or thrown: its model and optimizer are disposed by then. */

@@ -4,7 +4,7 @@
 // Grafana can show one line per worker whatever instance label Prometheus gives the target.
 // The fleet-wide series (queue depth, runs, epochs) are the API's; see README "Metrics".
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { BackendInfo } from '@fleet/training/contracts.js';
+import type { HostBackend } from './training-child.host.js';
 
 /** How a job this worker took ended (per attempt: a failed attempt that BullMQ retries counts as failed). */
 export const JOB_OUTCOMES = ['completed', 'failed', 'cancelled', 'stopped', 'handed_back'] as const;
@@ -64,7 +64,7 @@ export class WorkerMetrics {
   }
 
   /** Set once the training processes are up and the backend is known. */
-  setBackend(backend: BackendInfo): void {
+  setBackend(backend: HostBackend): void {
     this.info.reset();
     this.info.set(
       {

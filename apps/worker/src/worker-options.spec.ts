@@ -14,6 +14,8 @@ describe('parseWorkerOptions', () => {
       heartbeatMs: 5_000,
       childRecycle: { maxJobs: 1000, maxHeapBytes: 3584 * 1024 ** 2, maxRssBytes: 0 },
       metricsPort: undefined,
+      engine: 'tfjs',
+      simulated: { epochMs: 100, workers: 1, statsDir: undefined },
     });
   });
 
@@ -36,7 +38,21 @@ describe('parseWorkerOptions', () => {
       heartbeatMs: 500,
       childRecycle: { maxJobs: 50, maxHeapBytes: 0, maxRssBytes: 6144 * 1024 ** 2 },
       metricsPort: 9464,
+      engine: 'tfjs',
+      simulated: { epochMs: 100, workers: 1, statsDir: undefined },
     });
+  });
+
+  it('reads the simulated engine flags', () => {
+    const opts = parseWorkerOptions(argv('--engine', 'simulated', '--sim-epoch-ms', '250', '--sim-workers', '20', '--sim-stats', '/tmp/s'), { NODE_ENV: 'test' });
+    expect(opts).toMatchObject({ engine: 'simulated', simulated: { epochMs: 250, workers: 20, statsDir: '/tmp/s' } });
+  });
+
+  it('refuses the simulated engine in production with one line', () => {
+    expect(() => parseWorkerOptions(argv('--engine', 'simulated'), { NODE_ENV: 'production' })).toThrow(
+      /^--engine simulated is for scale tests only and is refused when NODE_ENV=production$/,
+    );
+    expect(parseWorkerOptions(argv('--engine', 'tfjs'), { NODE_ENV: 'production' }).engine).toBe('tfjs');
   });
 
   it('takes the backend from WORKER_BACKEND when the flag is absent', () => {
@@ -60,6 +76,10 @@ describe('parseWorkerOptions', () => {
     [argv(), { WORKER_LOCK_DURATION_MS: '10' }, /WORKER_LOCK_DURATION_MS must be between/],
     [argv(), { WORKER_CHILD_MAX_HEAP_MB: '5000' }, /WORKER_CHILD_MAX_HEAP_MB must be between 0 and 4096/],
     [argv(), { WORKER_CHILD_MAX_JOBS: '-1' }, /WORKER_CHILD_MAX_JOBS must be an integer/],
+    [argv('--engine', 'fake'), {}, /--engine must be one of tfjs, simulated/],
+    [argv('--sim-workers', '4'), {}, /--sim-workers needs --engine simulated/],
+    [argv('--engine', 'simulated', '--sim-workers', '0'), {}, /--sim-workers must be between 1 and 200/],
+    [argv('--engine', 'simulated', '--sim-epoch-ms', 'x'), {}, /--sim-epoch-ms must be an integer/],
   ])('rejects %j %j with a message naming the option', (args, env, message) => {
     expect(() => parseWorkerOptions(args, env)).toThrow(message);
   });

@@ -7,6 +7,26 @@ import { DEFAULT_CHILD_RECYCLE, type ChildRecycleOptions } from './child-recycle
 export const WORKER_BACKENDS = ['auto', ...BACKENDS] as const;
 export type WorkerBackend = (typeof WORKER_BACKENDS)[number];
 
+/**
+ * 'tfjs': the real engine in a training child process. 'simulated': scale tests only (see
+ * simulated-engine.ts); no TensorFlow.js, refused when NODE_ENV=production.
+ */
+export const WORKER_ENGINES = ['tfjs', 'simulated'] as const;
+export type WorkerEngine = (typeof WORKER_ENGINES)[number];
+
+/** The simulated engine's settings (used only with engine 'simulated'). */
+export interface SimulatedWorkerOptions {
+  /** Wall time of one simulated epoch. Default 100 ms */
+  epochMs: number;
+  /**
+   * Simulated workers in this process, each a whole FleetWorker with its own Redis connections and
+   * Postgres pool (as separate processes would have), sharing only the event loop. Default 1
+   */
+  workers: number;
+  /** Folder where each process appends its epoch-report timings (bench:fleet reads them). Default: none */
+  statsDir: string | undefined;
+}
+
 export interface WorkerOptions {
   /** GPU index; sets CUDA_VISIBLE_DEVICES for the training process. Default: unset (all/none). */
   gpu: number | undefined;
@@ -33,6 +53,9 @@ export interface WorkerOptions {
    * applies). Default: none, no endpoint (env WORKER_METRICS_PORT)
    */
   metricsPort: number | undefined;
+  /** Which engine trains. Default 'tfjs' */
+  engine: WorkerEngine;
+  simulated: SimulatedWorkerOptions;
 }
 
 type Env = Record<string, string | undefined>;
@@ -45,6 +68,11 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
   const value = Number(raw);
   if (value < min || value > max) throw new InvalidArgumentError(`${name} must be between ${min} and ${max} (got ${value})`);
   return value;
+}
+
+function engineOf(raw: string): WorkerEngine {
+  if (!(WORKER_ENGINES as readonly string[]).includes(raw)) throw new InvalidArgumentError(`--engine must be one of ${WORKER_ENGINES.join(', ')} (got "${raw}")`);
+  return raw as WorkerEngine;
 }
 
 function backendOf(name: string, raw: string): WorkerBackend {
@@ -61,10 +89,20 @@ export function parseWorkerOptions(argv: string[], env: Env = process.env): Work
     .option('--concurrency <n>', 'jobs trained at once, one training process each', (v) => int('--concurrency', v, 1, 1, 64))
     .option('--backend <name>', `training backend: ${WORKER_BACKENDS.join('|')}`, (v) => backendOf('--backend', v))
     .option('--threads <n>', 'CPU threads per training process (native kernels)', (v) => int('--threads', v, 1, 1, 1024))
-    .option('--metrics-port <port>', 'serve Prometheus metrics on this port (GET /metrics)', (v) => int('--metrics-port', v, 0, 1, 65535));
+    .option('--metrics-port <port>', 'serve Prometheus metrics on this port (GET /metrics)', (v) => int('--metrics-port', v, 0, 1, 65535))
+    .option('--engine <name>', `training engine: ${WORKER_ENGINES.join('|')} (simulated: scale tests only)`, engineOf)
+    .option('--sim-epoch-ms <ms>', 'simulated engine: wall time of one epoch', (v) => int('--sim-epoch-ms', v, 100, 0, 3_600_000))
+    .option('--sim-workers <n>', 'simulated engine: workers in this process', (v) => int('--sim-workers', v, 1, 1, 200))
+    .option('--sim-stats <dir>', 'simulated engine: append epoch-report timings to files in this folder');
   program.parse(argv);
-  const opts = program.opts<{ gpu?: number; concurrency?: number; backend?: WorkerBackend; threads?: number; metricsPort?: number }>();
+  const opts = program.opts<{ gpu?: number; concurrency?: number; backend?: WorkerBackend; threads?: number; engine?: WorkerEngine; simEpochMs?: number; simWorkers?: number; simStats?: string; metricsPort?: number }>();
   const envMetricsPort = int('WORKER_METRICS_PORT', env.WORKER_METRICS_PORT, 0, 1, 65535);
+  const engine = opts.engine ?? 'tfjs';
+  if (engine === 'simulated' && env.NODE_ENV === 'production') throw new InvalidArgumentError('--engine simulated is for scale tests only and is refused when NODE_ENV=production');
+  if (engine !== 'simulated') {
+    const simOnly = (['simEpochMs', 'simWorkers', 'simStats'] as const).find((k) => opts[k] !== undefined);
+    if (simOnly) throw new InvalidArgumentError(`--${simOnly.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --engine simulated`);
+  }
   const lockDurationMs = int('WORKER_LOCK_DURATION_MS', env.WORKER_LOCK_DURATION_MS, 30_000, 500, 3_600_000);
   return {
     gpu: opts.gpu,
@@ -81,5 +119,7 @@ export function parseWorkerOptions(argv: string[], env: Env = process.env): Work
       maxRssBytes: int('WORKER_CHILD_MAX_RSS_MB', env.WORKER_CHILD_MAX_RSS_MB, DEFAULT_CHILD_RECYCLE.maxRssBytes / MiB, 0, 16_777_216) * MiB,
     },
     metricsPort: opts.metricsPort ?? (envMetricsPort === 0 ? undefined : envMetricsPort),
+    engine,
+    simulated: { epochMs: opts.simEpochMs ?? 100, workers: opts.simWorkers ?? 1, statsDir: opts.simStats },
   };
 }

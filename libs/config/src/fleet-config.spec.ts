@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       queuePrefix: 'fleet',
       artifactsRetentionDays: 0,
       metricsToken: undefined,
+      databasePoolMax: undefined,
     });
   });
 
@@ -34,10 +35,11 @@ describe('loadConfig', () => {
         QUEUE_PREFIX: 'ci',
         ARTIFACTS_RETENTION_DAYS: '30',
         METRICS_TOKEN: 'scrape',
+        DATABASE_POOL_MAX: '3',
       },
       '/',
     );
-    expect(config).toMatchObject({ port: 8080, apiKey: 'secret', maxSweepRuns: 50, dataRoot: '/d', queuePrefix: 'ci', artifactsRetentionDays: 30, metricsToken: 'scrape' });
+    expect(config).toMatchObject({ port: 8080, apiKey: 'secret', maxSweepRuns: 50, dataRoot: '/d', queuePrefix: 'ci', artifactsRetentionDays: 30, metricsToken: 'scrape', databasePoolMax: 3 });
   });
 
   it.each([
@@ -56,6 +58,7 @@ describe('loadConfig', () => {
     [{ DATA_ROOT: ' ' }, 'DATA_ROOT is empty'],
     [{ ARTIFACTS_RETENTION_DAYS: '-1' }, 'ARTIFACTS_RETENTION_DAYS must be an integer'],
     [{ ARTIFACTS_RETENTION_DAYS: '7.5' }, 'ARTIFACTS_RETENTION_DAYS must be an integer'],
+    [{ DATABASE_POOL_MAX: '0' }, 'DATABASE_POOL_MAX must be between 1 and 1000'],
   ])('rejects %j with one clear line', (env, expected) => {
     let error: unknown;
     try {

@@ -47,6 +47,12 @@ export interface FleetConfig {
    * `Authorization: Bearer <token>`; unset, they are open (scraped on an internal network).
    */
   metricsToken: string | undefined;
+  /**
+   * Postgres connections this process may hold (DATABASE_POOL_MAX). Default: unset, each app picks
+   * its own (the API 10, a worker its concurrency + 1). Postgres allows 100 in all by default, so a
+   * large fleet either keeps this small or connects through PgBouncer (README "Connection budget").
+   */
+  databasePoolMax: number | undefined;
 }
 
 export { ConfigError };
@@ -149,6 +155,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     queuePrefix: queuePrefixVar(env, redis.target),
     artifactsRetentionDays: intVar(env, 'ARTIFACTS_RETENTION_DAYS', CONFIG_DEFAULTS.artifactsRetentionDays, 0, 36_500),
     metricsToken: metricsToken === undefined || metricsToken === '' ? undefined : metricsToken,
+    databasePoolMax: env.DATABASE_POOL_MAX === undefined || env.DATABASE_POOL_MAX === '' ? undefined : intVar(env, 'DATABASE_POOL_MAX', 0, 1, 1000),
   };
 }
 

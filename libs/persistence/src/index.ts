@@ -1,4 +1,4 @@
-export { PrismaService } from './prisma.service.js';
+export { PrismaService, type PrismaServiceOptions } from './prisma.service.js';
 export { Prisma } from './generated/prisma/client.js';
 export type { ExperimentStatus } from './generated/prisma/enums.js';
 export * from './epoch-metric.repository.js';

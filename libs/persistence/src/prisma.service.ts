@@ -16,9 +16,17 @@ const OMIT = {
 /** An Experiment row as model queries return it (without the omitted columns). */
 export type ExperimentRow = Omit<Experiment, keyof typeof OMIT.experiment>;
 
+export interface PrismaServiceOptions {
+  /**
+   * Most Postgres connections this client opens at once (node-postgres' pool `max`). Default 10.
+   * Every process holds its own pool, and Postgres allows 100 connections in all by default.
+   */
+  poolMax?: number | undefined;
+}
+
 export class PrismaService extends PrismaClient<{ adapter: PrismaPg; omit: typeof OMIT }> {
-  constructor(databaseUrl: string) {
-    super({ adapter: new PrismaPg({ connectionString: databaseUrl }), omit: OMIT });
+  constructor(databaseUrl: string, options: PrismaServiceOptions = {}) {
+    super({ adapter: new PrismaPg({ connectionString: databaseUrl, ...(options.poolMax === undefined ? {} : { max: options.poolMax }) }), omit: OMIT });
   }
 
   async onModuleInit(): Promise<void> {
