@@ -3,9 +3,10 @@
 // worker trains in its local ARTIFACTS_DIR and only finished files cross the network. An object
 // appears by rename(2) of a fsynced temp file in its folder: whole or not at all.
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { replaceFileAtomically } from '@fleet/training/checkpoint/atomic-write.js';
 import { assertKey, assertPrefix, type ArtifactStore, type StoredObject } from './artifact-store.js';
 
 function isNotFound(err: unknown): boolean {
@@ -48,20 +49,7 @@ export class DirArtifactStore implements ArtifactStore {
   private async place(key: string, fill: (temp: string) => Promise<void>): Promise<void> {
     const target = this.file(key);
     await mkdir(path.dirname(target), { recursive: true });
-    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-    try {
-      await fill(temp);
-      const fh = await open(temp, 'r+');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(temp, target);
-    } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
-    }
+    await replaceFileAtomically(target, fill);
   }
 
   putFile(key: string, file: string): Promise<void> {

@@ -14,10 +14,11 @@
 // BullMQ job lock says which worker that is.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { replaceFileAtomically } from '@fleet/training/checkpoint/atomic-write.js';
 import { InvalidKeyError, type ArtifactStore } from './artifact-store.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -208,7 +209,6 @@ export async function publishRunDir(store: ArtifactStore, runId: string, dir: st
 async function download(store: ArtifactStore, entry: ManifestEntry, target: string): Promise<void> {
   const opened = await store.openRead(entry.key);
   if (!opened) throw new ArtifactIntegrityError(`${entry.key} is named by the manifest but not in the store`);
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const hash = createHash('sha256');
   let bytes = 0;
   const tap = new Transform({
@@ -218,21 +218,11 @@ async function download(store: ArtifactStore, entry: ManifestEntry, target: stri
       done(null, chunk);
     },
   });
-  try {
+  await replaceFileAtomically(target, async (temp) => {
     await pipeline(opened.stream, tap, createWriteStream(temp));
     const sha256 = hash.digest('hex');
     if (bytes !== entry.bytes || sha256 !== entry.sha256) throw new ArtifactIntegrityError(`${entry.key}: got ${bytes} bytes with sha256 ${sha256.slice(0, 12)}..., the manifest says ${entry.bytes} bytes, ${entry.sha256.slice(0, 12)}...`);
-    const fh = await open(temp, 'r+');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(temp, target);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  });
 }
 
 /**
