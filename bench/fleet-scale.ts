@@ -5,7 +5,9 @@
 // its own Redis connections and Postgres pool. Mid-sweep a tenth of the workers are killed with
 // SIGKILL (whole processes) and restarted. Reported per N:
 //   dispatch      a worker free (its previous run succeeded, or it just started) or a job enqueued,
-//                 whichever is later -> the worker's `running` event (first attempts only)
+//                 whichever is later -> the worker's `running` event (first attempts only); also
+//                 split into the burst (each worker's first run: the sweep lands on the idle fleet
+//                 and every worker takes a run at once) and the steady state (all later runs)
 //   epoch report  the engine finished an epoch -> stored in Postgres, published, early-stop checked
 //                 (the worker waits for this before the next epoch), with its parts
 //   Postgres      client connections (peak, all apps), PgBouncer clients waiting for a server
@@ -160,6 +162,13 @@ const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / v
 interface Dispatch {
   /** First-attempt pickups: free -> running, ms. */
   latencies: number[];
+  /**
+   * Of those, each worker's first run of the sweep: the sweep landing on an idle fleet, every
+   * worker taking a run at once (the cold burst).
+   */
+  burst: number[];
+  /** The others: a worker free after its previous run -> its next one (steady state). */
+  steady: number[];
   /** Runs the killed workers held: kill -> running again elsewhere, ms. */
   recoveries: number[];
 }
@@ -185,6 +194,8 @@ function dispatchLatencies(events: Map<string, TimedEvent[]>, enqueuedAt: Map<st
   const byWorker = new Map<string, typeof pickups>();
   for (const p of pickups) byWorker.set(p.worker, [...(byWorker.get(p.worker) ?? []), p]);
   const latencies: number[] = [];
+  const burst: number[] = [];
+  const steady: number[] = [];
   for (const [worker, list] of byWorker) {
     list.sort((a, b) => a.at - b.at);
     list.forEach((p, i) => {
@@ -193,10 +204,12 @@ function dispatchLatencies(events: Map<string, TimedEvent[]>, enqueuedAt: Map<st
       const enqueued = enqueuedAt.get(p.id);
       // A previous run that did not succeed on this worker (handed back) gives no free time: skipped.
       if (!p.first || free === undefined || enqueued === undefined) return;
-      latencies.push(p.at - Math.max(free, enqueued));
+      const latency = p.at - Math.max(free, enqueued);
+      latencies.push(latency);
+      (previous ? steady : burst).push(latency);
     });
   }
-  return { latencies, recoveries };
+  return { latencies, burst, steady, recoveries };
 }
 
 interface Row {
@@ -389,7 +402,9 @@ function describe(r: Row): string {
     .map(([name, v]) => `${name} p50 ${ms(pct(v, 50))} / mean ${ms(mean(v))} / p99 ${ms(pct(v, 99))}`);
   return [
     `N=${r.n}: sweep ${r.spanSeconds.toFixed(1)} s, ${r.epochsPerSec.toFixed(0)} epochs/s of ${r.offeredPerSec.toFixed(0)} offered`,
-    `  dispatch p50 ${ms(pct(r.dispatch.latencies, 50))} ms, p99 ${ms(pct(r.dispatch.latencies, 99))} ms, max ${ms(Math.max(...r.dispatch.latencies))} ms (n=${r.dispatch.latencies.length})`,
+    `  dispatch p50 ${ms(pct(r.dispatch.latencies, 50))} ms, p99 ${ms(pct(r.dispatch.latencies, 99))} ms, max ${ms(Math.max(...r.dispatch.latencies))} ms (n=${r.dispatch.latencies.length}); ` +
+      `steady state p50 ${ms(pct(r.dispatch.steady, 50))} / p99 ${ms(pct(r.dispatch.steady, 99))} / max ${ms(Math.max(...r.dispatch.steady))} ms (n=${r.dispatch.steady.length}); ` +
+      `burst (each worker's first run) p50 ${ms(pct(r.dispatch.burst, 50))} / p99 ${ms(pct(r.dispatch.burst, 99))} / max ${ms(Math.max(...r.dispatch.burst))} ms (n=${r.dispatch.burst.length})`,
     `  epoch report p50 ${ms(pct(r.report, 50))} ms, p99 ${ms(pct(r.report, 99))} ms (n=${r.report.length}); parts (ms): ${parts.join('; ')}`,
     `  Postgres connections peak ${r.samples.pgConnections} (active ${r.samples.pgActive}), PgBouncer clients waiting peak ${r.samples.bouncerWaiting} (longest wait ${ms(r.samples.bouncerMaxWaitMs)} ms); Redis ${r.redisOpsPerSec.toFixed(0)} ops/s`,
     `  CPU (% of one core): API ${r.cpu.api.toFixed(0)}, workers ${r.cpu.workers.toFixed(0)}, Postgres ${r.cpu.postgres.toFixed(0)}, Redis ${r.cpu.redis.toFixed(0)}, PgBouncer ${r.cpu.pgbouncer.toFixed(0)}; load ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)}`,
@@ -404,7 +419,9 @@ function printTable(rows: Row[]): void {
     `| workers (processes x per process) | ${rows.map((r) => `${r.n} (${r.processes} x ${r.n / r.processes})`).join(' | ')} |`,
     `| --- | ${rows.map(() => '---').join(' | ')} |`,
     line('sweep time; epochs/s done / offered', (r) => `${r.spanSeconds.toFixed(0)} s; ${r.epochsPerSec.toFixed(0)} / ${r.offeredPerSec.toFixed(0)}`),
-    line('dispatch p50 / p99', (r) => `${ms(pct(r.dispatch.latencies, 50))} / ${ms(pct(r.dispatch.latencies, 99))} ms`),
+    line('dispatch p50 / p99, all', (r) => `${ms(pct(r.dispatch.latencies, 50))} / ${ms(pct(r.dispatch.latencies, 99))} ms`),
+    line('... steady state (worker free -> its next run)', (r) => `${ms(pct(r.dispatch.steady, 50))} / ${ms(pct(r.dispatch.steady, 99))} ms`),
+    line("... burst (sweep lands on the idle fleet: each worker's first run)", (r) => `${ms(pct(r.dispatch.burst, 50))} / ${ms(pct(r.dispatch.burst, 99))} ms`),
     line('epoch report p50 / p99', (r) => `${ms(pct(r.report, 50))} / ${ms(pct(r.report, 99))} ms`),
     line('... store in Postgres p50 / p99', (r) => `${ms(pct(r.parts.get('epoch.store') ?? [], 50))} / ${ms(pct(r.parts.get('epoch.store') ?? [], 99))} ms`),
     line('... early-stop check p50 / p99', (r) => `${ms(pct(r.parts.get('epoch.search') ?? [], 50))} / ${ms(pct(r.parts.get('epoch.search') ?? [], 99))} ms`),

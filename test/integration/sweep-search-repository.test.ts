@@ -76,7 +76,8 @@ describe('SweepSearchRepository', () => {
     const [a0, a1, b0, b1] = cells;
     for (const c of cells) await runs.markRunning(c.id, { workerId: 'w', backend: 'cpu' });
     // Trial 0 reaches rung 1 first (nothing recorded: continue); trial 1's two cells then race at rung 1.
-    await runs.recordEpoch(a0!.id, metric(1, 0.9));
+    // A searched sweep's cell: the worker asks early stopping about its epochs (grid cells skip it).
+    expect(await runs.recordEpoch(a0!.id, metric(1, 0.9))).toMatchObject({ searched: true });
     expect(await sweeps.reportEpoch(a0!.id, 1)).toBeNull();
     await runs.recordEpoch(b0!.id, metric(1, 0.2));
     await runs.recordEpoch(b1!.id, metric(1, 0.4));

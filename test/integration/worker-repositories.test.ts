@@ -47,11 +47,35 @@ describe('ExperimentRunRepository', () => {
     await runs.recordEpoch(id, metrics(2, 0.8));
     const summary = await runs.recordEpoch(id, metrics(3, 0.8));
 
-    expect(summary).toEqual({ epochsDone: 3, bestValAcc: 0.8, bestEpoch: 2, finalValAcc: 0.8 });
+    expect(summary).toEqual({ epochsDone: 3, bestValAcc: 0.8, bestEpoch: 2, finalValAcc: 0.8, searched: false });
     const stored = await epochs.listByExperiment(id);
     expect(stored.map((m) => m.epoch)).toEqual([1, 2, 3]);
     const row = await prisma.experiment.findUniqueOrThrow({ where: { id } });
     expect(row).toMatchObject({ status: 'running', attempts: 2, workerId: 'w2', epochsDone: 3, bestEpoch: 2, bestValAcc: 0.8, finalValAcc: 0.8 });
+    expect(Math.abs((row.startedAt?.getTime() ?? 0) - Date.now())).toBeLessThan(10_000);
+    expect(await runs.markSucceeded(id)).toBe(true);
+    expect(await runs.markSucceeded(id)).toBe(false);
+    const done = await prisma.experiment.findUniqueOrThrow({ where: { id } });
+    expect(done).toMatchObject({ status: 'succeeded', error: null });
+    expect(Math.abs((done.finishedAt?.getTime() ?? 0) - Date.now())).toBeLessThan(10_000);
+  });
+
+  it('replaces a re-run epoch whole (every column) and recomputes best and final from the new values', async () => {
+    const id = await newExperiment();
+    await runs.recordEpoch(id, metrics(1, 0.7));
+    await runs.recordEpoch(id, metrics(2, 0.9));
+    // Epoch 2 re-run after a crash came out worse: the best is epoch 1 now, the final value 0.5.
+    const rerun = { ...metrics(2, 0.5), trainLoss: 1.25, lrs: [0.0001, 0.001], seconds: 7.5, trainableParams: 1026, backboneDrift: 0.375, bnStatsDrift: 0.125 };
+    expect(await runs.recordEpoch(id, rerun)).toEqual({ epochsDone: 2, bestValAcc: 0.7, bestEpoch: 1, finalValAcc: 0.5, searched: false });
+    const stored = await epochs.listByExperiment(id);
+    expect(stored).toHaveLength(2);
+    expect(stored[1]).toMatchObject(rerun);
+    // The first best is kept on ties (the tutorial's `if epoch_acc > best_acc`).
+    expect(await runs.recordEpoch(id, metrics(3, 0.7))).toMatchObject({ epochsDone: 3, bestEpoch: 1, finalValAcc: 0.7 });
+  });
+
+  it('refuses an epoch of an experiment that no longer exists', async () => {
+    await expect(runs.recordEpoch('00000000-0000-0000-0000-000000000000', metrics(1, 0.5))).rejects.toThrow();
   });
 
   it('never leaves a terminal state', async () => {
@@ -90,7 +114,10 @@ describe('WorkerRepository', () => {
     expect((await workers.listActive(60_000)).some((w) => w.id === id)).toBe(false);
     // A heartbeat after the row vanished brings it back.
     await workers.heartbeat(self, null);
-    expect((await workers.listActive(60_000)).some((w) => w.id === id)).toBe(true);
+    const back = (await workers.listActive(60_000)).find((w) => w.id === id);
+    expect(back).toMatchObject({ host: 'test-host', pid: process.pid, gpu: 1, backend: 'cpu', backendInfo: 'js', currentExperimentId: null });
+    // Times are stored as UTC wall clock like Prisma's own writes, whatever the server's TimeZone.
+    expect(Math.abs((back?.lastSeenAt.getTime() ?? 0) - Date.now())).toBeLessThan(10_000);
     await workers.remove(id);
   });
 });

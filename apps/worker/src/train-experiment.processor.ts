@@ -169,12 +169,15 @@ export class TrainExperimentProcessor {
               onEpoch: async (metrics: EpochMetrics) => {
                 // In the store before in Postgres: a stored last epoch implies published models.
                 await sync?.publish(metrics.epoch);
-                summary = { experimentId, ...(await this.recordEpoch(experimentId, metrics)) };
+                const { searched, ...stored } = await this.recordEpoch(experimentId, metrics);
+                summary = { experimentId, ...stored };
                 this.options.onEpochStored?.({ backend: backend.name, strategy: data.config.strategy, metrics });
                 if (metrics.epoch >= data.config.epochs) return succeed();
                 // A cancel published while this worker's subscriber was reconnecting is still seen here.
                 if ((await this.options.redis.exists(cancelledKey(config.queuePrefix, experimentId)).catch(() => 0)) === 1) this.stop(experimentId, 'cancel');
                 // Early stopping judges the epoch just stored; a stop ends the run before the next batch.
+                // Only a searched sweep's cells have rungs: the others skip the query.
+                if (!searched) return;
                 const earlyStop = await retryUntilDone(() => this.options.searches.reportEpoch(experimentId, metrics.epoch), { shouldRetry: isTransientDbError });
                 if (earlyStop && !entry.stop) {
                   entry.earlyStop = earlyStop;

@@ -20,6 +20,16 @@ export interface RunSummary {
   finalValAcc: number | null;
 }
 
+/** What storing an epoch returns: the run's refreshed summary, and whether early stopping judges it. */
+export interface StoredEpoch extends RunSummary {
+  /** A cell of a searched sweep (the only runs with rungs to judge). */
+  searched: boolean;
+}
+
+interface StoredEpochRow extends RunSummary {
+  searched: boolean;
+}
+
 const ACTIVE: ExperimentStatus[] = ['queued', 'running'];
 
 export class ExperimentRunRepository {
@@ -33,48 +43,67 @@ export class ExperimentRunRepository {
   /**
    * queued/running -> running, attempts + 1. Returns false (and changes nothing) when the
    * experiment is missing or already finished, e.g. cancelled while it waited in the queue.
+   * Raw SQL: every pickup runs it, and Prisma's query compiler costs each worker's client ~20 ms of
+   * CPU the first time it sees a query shape, which 200 workers taking a sweep's first runs at once
+   * paid together (bench:fleet).
    */
   async markRunning(experimentId: string, run: RunStart): Promise<boolean> {
-    const { count } = await this.prisma.experiment.updateMany({
-      where: { id: experimentId, status: { in: ACTIVE } },
-      data: {
-        status: 'running',
-        workerId: run.workerId,
-        backend: run.backend,
-        backendInfo: run.backendInfo ?? null,
-        startedAt: new Date(),
-        finishedAt: null,
-        error: null,
-        attempts: { increment: 1 },
-      },
-    });
+    const count = await this.prisma.$executeRaw`
+      UPDATE "Experiment" SET
+        "status" = 'running', "workerId" = ${run.workerId}, "backend" = ${run.backend}, "backendInfo" = ${run.backendInfo ?? null},
+        "startedAt" = ${new Date()}, "finishedAt" = NULL, "error" = NULL, "attempts" = "attempts" + 1
+      WHERE "id" = ${experimentId} AND "status" IN ('queued', 'running')`;
     return count === 1;
   }
 
   /**
    * Stores one epoch (upsert on (experimentId, epoch)) and refreshes the summary columns from all
-   * stored epochs, in one transaction: the summary is recomputed rather than accumulated so a
-   * re-run epoch cannot skew it. Best epoch = first epoch reaching the highest val accuracy (the
-   * tutorial keeps the first best: `if epoch_acc > best_acc`).
+   * stored epochs, atomically: the summary is recomputed rather than accumulated so a re-run epoch
+   * cannot skew it. Best epoch = first epoch reaching the highest val accuracy (the tutorial keeps
+   * the first best: `if epoch_acc > best_acc`). Also says whether the run is a cell of a searched
+   * sweep, the only runs whose epochs early stopping has to judge.
+   *
+   * One SQL statement, not an interactive transaction: every worker stores every epoch, and at
+   * fleet scale (200 workers behind PgBouncer's 20 server connections) a 5-round-trip
+   * transaction held a server connection ~5x as long, and the dispatch of new runs queued behind
+   * it (bench:fleet, issue 16). The statement's CTEs share one snapshot, so the epoch just
+   * upserted is not visible to the summary's SELECT: it is merged in by hand.
    */
-  async recordEpoch(experimentId: string, metrics: EpochMetrics): Promise<RunSummary> {
-    const values = toColumns(metrics);
-    return this.prisma.$transaction(async (tx) => {
-      await tx.epochMetric.upsert({
-        where: { experimentId_epoch: { experimentId, epoch: metrics.epoch } },
-        create: { experimentId, ...values },
-        update: values,
-      });
-      const rows = await tx.epochMetric.findMany({ where: { experimentId }, select: { epoch: true, valAcc: true }, orderBy: { epoch: 'asc' } });
-      const summary = summarize(rows);
-      await tx.experiment.update({ where: { id: experimentId }, data: summary });
-      return summary;
-    });
+  async recordEpoch(experimentId: string, metrics: EpochMetrics): Promise<StoredEpoch> {
+    const v = toColumns(metrics);
+    const rows = await this.prisma.$queryRaw<StoredEpochRow[]>`
+      WITH stored AS (
+        INSERT INTO "EpochMetric" ("id", "experimentId", "epoch", "trainLoss", "trainAcc", "valLoss", "valAcc", "lrs", "seconds", "imagesPerSec", "trainableParams", "backboneDrift", "bnStatsDrift")
+        VALUES (gen_random_uuid()::text, ${experimentId}, ${v.epoch}, ${v.trainLoss}, ${v.trainAcc}, ${v.valLoss}, ${v.valAcc}, ${v.lrs}::float8[], ${v.seconds}, ${v.imagesPerSec}, ${v.trainableParams}, ${v.backboneDrift}, ${v.bnStatsDrift})
+        ON CONFLICT ("experimentId", "epoch") DO UPDATE SET
+          "trainLoss" = EXCLUDED."trainLoss", "trainAcc" = EXCLUDED."trainAcc", "valLoss" = EXCLUDED."valLoss", "valAcc" = EXCLUDED."valAcc",
+          "lrs" = EXCLUDED."lrs", "seconds" = EXCLUDED."seconds", "imagesPerSec" = EXCLUDED."imagesPerSec", "trainableParams" = EXCLUDED."trainableParams",
+          "backboneDrift" = EXCLUDED."backboneDrift", "bnStatsDrift" = EXCLUDED."bnStatsDrift"
+        RETURNING "epoch", "valAcc"
+      ),
+      epochs AS (
+        SELECT "epoch", "valAcc" FROM "EpochMetric" WHERE "experimentId" = ${experimentId} AND "epoch" <> ${v.epoch}
+        UNION ALL SELECT "epoch", "valAcc" FROM stored
+      ),
+      best AS (SELECT "epoch", "valAcc" FROM epochs ORDER BY "valAcc" DESC, "epoch" ASC LIMIT 1),
+      last AS (SELECT "epoch", "valAcc" FROM epochs ORDER BY "epoch" DESC LIMIT 1)
+      UPDATE "Experiment" e SET
+        "epochsDone" = last."epoch", "finalValAcc" = last."valAcc", "bestEpoch" = best."epoch", "bestValAcc" = best."valAcc"
+      FROM best, last
+      WHERE e."id" = ${experimentId}
+      RETURNING e."epochsDone", e."bestValAcc", e."bestEpoch", e."finalValAcc", e."trialId" IS NOT NULL AS "searched"`;
+    const row = rows[0];
+    // The experiment row is gone (deleted mid-run): the INSERT failed on its foreign key before this.
+    if (!row) throw new Error(`experiment ${experimentId} does not exist`);
+    return { epochsDone: row.epochsDone, bestValAcc: row.bestValAcc, bestEpoch: row.bestEpoch, finalValAcc: row.finalValAcc, searched: row.searched };
   }
 
-  /** running -> succeeded. */
+  /** running -> succeeded. Raw SQL for the reason markRunning is: every run ends with it. */
   async markSucceeded(experimentId: string): Promise<boolean> {
-    return this.transition(experimentId, ['running'], { status: 'succeeded', finishedAt: new Date(), error: null });
+    const count = await this.prisma.$executeRaw`
+      UPDATE "Experiment" SET "status" = 'succeeded', "finishedAt" = ${new Date()}, "error" = NULL
+      WHERE "id" = ${experimentId} AND "status" = 'running'`;
+    return count === 1;
   }
 
   /** queued/running -> failed, with the reason. */
@@ -115,19 +144,4 @@ export class ExperimentRunRepository {
     const { count } = await this.prisma.experiment.updateMany({ where: { id: experimentId, status: { in: from } }, data });
     return count === 1;
   }
-}
-
-export function summarize(rows: readonly { epoch: number; valAcc: number }[]): RunSummary {
-  let best: { epoch: number; valAcc: number } | undefined;
-  let last: { epoch: number; valAcc: number } | undefined;
-  for (const row of rows) {
-    if (!best || row.valAcc > best.valAcc) best = row;
-    if (!last || row.epoch > last.epoch) last = row;
-  }
-  return {
-    epochsDone: last?.epoch ?? 0,
-    bestValAcc: best?.valAcc ?? null,
-    bestEpoch: best?.epoch ?? null,
-    finalValAcc: last?.valAcc ?? null,
-  };
 }
