@@ -8,7 +8,7 @@ import path from 'node:path';
 import { writeFileAtomically } from '../checkpoint/atomic-write.js';
 import type { ModelEpoch } from '../contracts.js';
 import type { StateDict } from '../weights/pth-loader.js';
-import { encodePth } from '../weights/pth-writer.js';
+import { encodePthChunks } from '../weights/pth-writer.js';
 import type { ValPredictions } from './val-predictions.js';
 
 export { MODEL_EPOCHS, type ModelEpoch } from '../contracts.js';
@@ -40,7 +40,7 @@ export async function writeModelFiles(dir: string, epochs: readonly ModelEpoch[]
   await writeFileAtomically(classesFilePath(dir), [Buffer.from(`${JSON.stringify(classes)}\n`, 'utf8')]);
   const [first, ...rest] = epochs;
   if (first === undefined) return;
-  await writeFileAtomically(modelFilePath(dir, first), [encodePth(sd)]);
+  await writeFileAtomically(modelFilePath(dir, first), encodePthChunks(sd));
   // When the last epoch is also the best one, both names share one file (a hard link): half the disk.
   for (const epoch of rest) {
     const tmp = path.join(dir, `.model-${epoch}.${process.pid}.link`);

@@ -1,8 +1,8 @@
 // Writes a state dict as a PyTorch .pth in the zip format torch >= 1.6 saves by default: what
 // `torch.load(f)` reads back as an OrderedDict of tensors (no module classes, nothing to execute).
 // Supports the dtypes a ResNet18 state dict holds: float32 tensors and int64 counters.
-import { zipSync, type Zippable } from 'fflate';
 import type { StateDict, StateTensor } from './pth-loader.js';
+import { zipStored, type StoredEntry } from './zip-store.js';
 
 class PickleWriter {
   private readonly chunks: number[] = [];
@@ -57,17 +57,25 @@ function storageBytes(t: StateTensor): Uint8Array {
 
 /** The bytes of a torch zip-format file holding `sd` (keys in the map's order, contiguous tensors). */
 export function encodePth(sd: StateDict, archiveName = 'archive'): Uint8Array {
+  return Buffer.concat(encodePthChunks(sd, archiveName));
+}
+
+/**
+ * The same file as chunks to write with one writev: the tensors' bytes are not copied (a model
+ * file is written at every new best epoch and at the last one).
+ */
+export function encodePthChunks(sd: StateDict, archiveName = 'archive'): Uint8Array[] {
   const pickle = new PickleWriter().op(0x80, 0x02); // PROTO 2
   pickle.global('collections', 'OrderedDict').op(0x29, 0x52); // EMPTY_TUPLE, REDUCE
   pickle.op(0x28); // MARK for SETITEMS
-  const files: Zippable = {};
+  const storages: StoredEntry[] = [];
   let index = 0;
   for (const [key, tensor] of sd) {
     const storage = STORAGES[tensor.dtype];
     if (!storage) throw new Error(`${key}: cannot write dtype ${tensor.dtype} (float32 and int64 only)`);
     const numel = tensor.shape.reduce((a, b) => a * b, 1);
     if (tensor.data.length !== numel) throw new Error(`${key}: ${tensor.data.length} values for shape [${tensor.shape.join(', ')}]`);
-    files[`${archiveName}/data/${index}`] = [storageBytes(tensor), { level: 0 }];
+    storages.push({ name: `${archiveName}/data/${index}`, data: storageBytes(tensor) });
     const stride = tensor.shape.map((_, i) => tensor.shape.slice(i + 1).reduce((a, b) => a * b, 1));
     pickle.str(key);
     pickle.global('torch._utils', '_rebuild_tensor_v2');
@@ -80,7 +88,5 @@ export function encodePth(sd: StateDict, archiveName = 'archive'): Uint8Array {
     index++;
   }
   pickle.op(0x75, 0x2e); // SETITEMS, STOP
-  files[`${archiveName}/data.pkl`] = [pickle.bytes(), { level: 0 }];
-  files[`${archiveName}/version`] = [Buffer.from('3\n'), { level: 0 }];
-  return zipSync(files);
+  return zipStored([...storages, { name: `${archiveName}/data.pkl`, data: pickle.bytes() }, { name: `${archiveName}/version`, data: Buffer.from('3\n') }]);
 }
