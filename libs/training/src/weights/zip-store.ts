@@ -31,6 +31,21 @@ function paddingFor(dataStartWithoutExtra: number): number {
   return pad;
 }
 
+/**
+ * The fields local and central headers share, in the same order: flags, method, time, date,
+ * CRC-32, compressed and uncompressed size, name length (22 bytes from `at`).
+ */
+function writeEntryFields(header: Buffer, at: number, crc: number, size: number, nameLength: number): void {
+  header.writeUInt16LE(0x0800, at); // flags: UTF-8 names
+  header.writeUInt16LE(0, at + 2); // stored
+  header.writeUInt16LE(DOS_TIME, at + 4);
+  header.writeUInt16LE(DOS_DATE, at + 6);
+  header.writeUInt32LE(crc, at + 8);
+  header.writeUInt32LE(size, at + 12);
+  header.writeUInt32LE(size, at + 16);
+  header.writeUInt16LE(nameLength, at + 20);
+}
+
 /** The archive as chunks whose concatenation is the .zip file. */
 export function zipStored(entries: readonly StoredEntry[]): Uint8Array[] {
   const chunks: Uint8Array[] = [];
@@ -45,14 +60,7 @@ export function zipStored(entries: readonly StoredEntry[]): Uint8Array[] {
     const local = Buffer.alloc(LOCAL_HEADER + name.length + extraLength, 'Z'.charCodeAt(0));
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4); // version needed to extract
-    local.writeUInt16LE(0x0800, 6); // flags: UTF-8 names
-    local.writeUInt16LE(0, 8); // stored
-    local.writeUInt16LE(DOS_TIME, 10);
-    local.writeUInt16LE(DOS_DATE, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(size, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
+    writeEntryFields(local, 6, crc, size, name.length);
     local.writeUInt16LE(extraLength, 28);
     name.copy(local, LOCAL_HEADER);
     if (extraLength > 0) {
@@ -65,14 +73,7 @@ export function zipStored(entries: readonly StoredEntry[]): Uint8Array[] {
     header.writeUInt32LE(0x02014b50, 0);
     header.writeUInt16LE(20, 4); // version made by
     header.writeUInt16LE(20, 6); // version needed
-    header.writeUInt16LE(0x0800, 8);
-    header.writeUInt16LE(0, 10);
-    header.writeUInt16LE(DOS_TIME, 12);
-    header.writeUInt16LE(DOS_DATE, 14);
-    header.writeUInt32LE(crc, 16);
-    header.writeUInt32LE(size, 20);
-    header.writeUInt32LE(size, 24);
-    header.writeUInt16LE(name.length, 28);
+    writeEntryFields(header, 8, crc, size, name.length);
     // extra length, comment length, disk number, internal and external attributes: 0
     header.writeUInt32LE(offset, 42);
     name.copy(header, CENTRAL_HEADER);
