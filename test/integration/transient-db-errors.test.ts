@@ -79,6 +79,31 @@ describe('isTransientDbError on real Prisma errors', () => {
     }
   });
 
+  it('a raw statement (the worker stores epochs with one) that cannot reach the server is retried', async () => {
+    // P2010 with the adapter's DatabaseNotReachable and no SQLSTATE: once taken for permanent, which
+    // failed the Postgres-restart fault test's epoch write instead of waiting it out.
+    const away = new PrismaService('postgresql://postgres@127.0.0.1:1/none', { poolMax: 1 });
+    try {
+      const err = await new ExperimentRunRepository(away).recordEpoch('any', { epoch: 1, trainLoss: 1, trainAcc: 0, valLoss: 1, valAcc: 0, lrs: [0.1], seconds: 1, imagesPerSec: 1, trainableParams: 1, backboneDrift: 0, bnStatsDrift: 0 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'P2010' });
+      expect(isTransientDbError(err)).toBe(true);
+    } finally {
+      await away.$disconnect();
+    }
+  });
+
+  it('an epoch of a deleted experiment (raw statement, foreign key) is not retried', async () => {
+    const err = await runs.recordEpoch('no-such-experiment', { epoch: 1, trainLoss: 1, trainAcc: 0, valLoss: 1, valAcc: 0, lrs: [0.1], seconds: 1, imagesPerSec: 1, trainableParams: 1, backboneDrift: 0, bnStatsDrift: 0 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(isTransientDbError(err)).toBe(false);
+  });
+
   it('a foreign key to a missing experiment is not retried', async () => {
     const err = await prisma.epochMetric
       .create({ data: { experimentId: 'no-such-experiment', epoch: 1, trainLoss: 1, trainAcc: 0, valLoss: 1, valAcc: 0, lrs: [0.1], seconds: 1, imagesPerSec: 1, trainableParams: 1, backboneDrift: 0, bnStatsDrift: 0 } })

@@ -52,6 +52,13 @@ describe('isTransientDbError', () => {
     [{ code: 'P2034' }, true],
     [{ code: 'ECONNREFUSED' }, true],
     [new Error('Connection terminated unexpectedly'), true],
+    // Raw statements: P2010 carries the adapter's error kind (what `$executeRaw` threw while the
+    // server was away in faults-postgres-restart) or the server's SQLSTATE.
+    [{ code: 'P2010', meta: { driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'DatabaseNotReachable', host: '127.0.0.1', port: 5432 } } } }, true],
+    [{ code: 'P2010', meta: { driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'ConnectionClosed' } } } }, true],
+    [{ code: 'P2010', meta: { driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'ForeignKeyConstraintViolation' } } } }, false],
+    [{ code: 'P2010', meta: { driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'postgres', originalCode: '57P03' } } } }, true],
+    [{ code: 'P2010', meta: { driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'postgres', originalCode: '23503' } } } }, false],
   ])('%j -> %s', (err, transient) => {
     expect(isTransientDbError(err)).toBe(transient);
   });

@@ -23,6 +23,9 @@ export function isTransientDbError(err: unknown): boolean {
   const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code: unknown }).code : undefined;
   if (typeof code !== 'string' || !/^P2\d{3}$/.test(code)) return true;
   if (TRANSIENT_PRISMA_CODES.has(code)) return true;
+  // Raw statements (the worker's hot path) report a lost server as P2010 with the adapter's error
+  // kind and no SQLSTATE, where model queries say P1001/P1017.
+  if (TRANSIENT_ADAPTER_KINDS.has(adapterErrorKindOf(err) ?? '')) return true;
   // Postgres errors Prisma has no code of its own for arrive as P2039 (model queries) or P2010 (raw
   // queries) with the server's SQLSTATE: while a restarted server starts up every statement fails
   // with 57P03 "the database system is starting up", which must be waited out, not failed on.
@@ -32,6 +35,14 @@ export function isTransientDbError(err: unknown): boolean {
 
 /** Pool timeout, transaction API timeout, write conflict/deadlock, too many connections. */
 const TRANSIENT_PRISMA_CODES = new Set(['P2024', 'P2028', 'P2034', 'P2037']);
+
+/** Driver adapter error kinds of a server that is away or busy. */
+const TRANSIENT_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionWriteConflict']);
+
+function adapterErrorKindOf(err: unknown): string | undefined {
+  const kind = (err as { meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } } | null)?.meta?.driverAdapterError?.cause?.kind;
+  return typeof kind === 'string' ? kind : undefined;
+}
 
 /**
  * SQLSTATEs of a server that is away or busy: class 08 (connection exception), 40001/40P01
