@@ -3,9 +3,8 @@
 // and the API still enqueues afterwards.
 import { Queue } from 'bullmq';
 import { QueueName } from '@fleet/queue';
-import { comparableMetrics, createExperiment, storedEpochs, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { comparableMetrics, createExperiment, storedEpochs, settledJobCounts, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { PrivateRedis } from '../support/private-services.js';
-import { waitFor } from '../support/wait-for.js';
 import { finalStatusEvents, startFaultFleet, faultExperiment } from '../faults/fault-fleet.js';
 
 describe('Redis restarted mid-sweep', () => {
@@ -43,15 +42,7 @@ describe('Redis restarted mid-sweep', () => {
 
     const queue = new Queue(QueueName.Train, { connection: { url: harness.redisUrl }, prefix: harness.queuePrefix });
     try {
-      // The worker stores `succeeded` before BullMQ moves its job to completed: wait for that move
-      // (a job lost in the restarts would stay active or waiting and time this out).
-      const counts = await waitFor(
-        async () => {
-          const c = await queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
-          return c.active === 0 && c.waiting === 0 ? c : undefined;
-        },
-        { timeoutMs: 15_000, what: 'no job left active or waiting' },
-      );
+      const counts = await settledJobCounts(queue);
       expect(counts).toEqual({ completed: 5, failed: 0, waiting: 0, active: 0, delayed: 0 });
     } finally {
       await queue.close();

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { closeConnection, createRedisConnection, QueueName } from '@fleet/queue';
-import { createExperiment, startE2eFleet, storedEpochs, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { createExperiment, startE2eFleet, storedEpochs, settledJobCounts, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { PrivateRedisCluster } from '../support/private-redis-cluster.js';
 import { SseClient } from '../support/sse-client.js';
 import { waitFor } from '../support/wait-for.js';
@@ -70,15 +70,7 @@ describe('fleet on a Redis Cluster (3 masters, started here)', () => {
     const connection = createRedisConnection(harness.redisUrl, { maxRetriesPerRequest: 1 });
     const queue = new Queue(QueueName.Train, { connection, prefix: queuePrefix });
     try {
-      // The worker stores `succeeded` before BullMQ moves its job: wait for that move (a job lost in
-      // the restarts would stay active or waiting and time this out).
-      const counts = await waitFor(
-        async () => {
-          const c = await queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
-          return c.active === 0 && c.waiting === 0 ? c : undefined;
-        },
-        { timeoutMs: 15_000, what: 'no job left active or waiting' },
-      );
+      const counts = await settledJobCounts(queue);
       expect(counts).toMatchObject({ completed: 4, failed: 0, waiting: 0, active: 0, delayed: 0 });
     } finally {
       await queue.close();

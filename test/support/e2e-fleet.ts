@@ -128,6 +128,22 @@ export function waitForEpochs(prisma: PrismaService, id: string, epochs: number,
 }
 
 /** Stored epoch numbers of an experiment, in storage order (duplicates would show). */
+/**
+ * The queue's job counts once no job is active or waiting. A worker stores `succeeded` before
+ * BullMQ moves its job to completed, so a test that checks the counts right after the database says
+ * `succeeded` waits for that move here (a job lost in a fault would stay active or waiting and time
+ * this out).
+ */
+export function settledJobCounts(queue: Queue, timeoutMs = 15_000): Promise<Record<string, number>> {
+  return waitFor(
+    async () => {
+      const c = await queue.getJobCounts('completed', 'failed', 'waiting', 'active', 'delayed');
+      return c.active === 0 && c.waiting === 0 ? c : undefined;
+    },
+    { timeoutMs, what: 'no job left active or waiting' },
+  );
+}
+
 export async function storedEpochs(prisma: PrismaService, id: string): Promise<number[]> {
   const rows = await prisma.epochMetric.findMany({ where: { experimentId: id }, orderBy: { epoch: 'asc' }, select: { epoch: true } });
   return rows.map((r) => r.epoch);
