@@ -6,22 +6,12 @@
 // (measured ~2 s to generate). Colour statistics alone separate the classes ~71% of the time;
 // shape (stripes and wings vs blobs and legs) is what makes them learnable.
 import type { Rng } from '../rng.js';
-import { background, f, hsl, occluders, writeProceduralImageFolder, type ProceduralFolderSummary } from './procedural-svg.js';
+import { background, f, hsl, occluders, proceduralFolderOptions, writeProceduralImageFolder, type ProceduralDatasetOptions, type ProceduralDatasetSizes, type ProceduralFolderSummary } from './procedural-svg.js';
 
-export interface DemoDatasetOptions {
-  /** Seeds every drawing decision. Default 0 */
-  seed?: number;
-  /** Images per class in train/. Default 60 */
-  trainPerClass?: number;
-  /** Images per class in val/. Default 40 */
-  valPerClass?: number;
-  /** Side of the square images in pixels. Default 96 */
-  imageSize?: number;
-  /** JPEG quality. Default 90 */
-  quality?: number;
-  /** Replace train/ and val/ when `dir` already holds a dataset (otherwise refuse). Default false */
-  overwrite?: boolean;
-}
+/** Seed, counts, size, JPEG quality, overwrite. Defaults: 60 train + 40 val images per class at 96 px, seed 0, quality 90. */
+export type DemoDatasetOptions = ProceduralDatasetOptions;
+
+const DEFAULT_SIZES: ProceduralDatasetSizes = { trainPerClass: 60, valPerClass: 40, imageSize: 96 };
 
 export type DemoDatasetSummary = ProceduralFolderSummary;
 
@@ -91,12 +81,5 @@ export function demoImageSvg(cls: (typeof DEMO_CLASSES)[number], rng: Rng, size:
 /** Writes <dir>/{train,val}/{ants,bees}/*.jpg; refuses a non-empty dataset folder unless overwrite. */
 export async function generateDemoDataset(dir: string, options: DemoDatasetOptions = {}): Promise<DemoDatasetSummary> {
   const classes = DEMO_CLASSES.map((name) => ({ name, filePrefix: name.slice(0, -1) }));
-  return writeProceduralImageFolder(dir, classes, (i, rng, size) => demoImageSvg(DEMO_CLASSES[i]!, rng, size), {
-    seed: options.seed ?? 0,
-    trainPerClass: options.trainPerClass ?? 60,
-    valPerClass: options.valPerClass ?? 40,
-    imageSize: options.imageSize ?? 96,
-    quality: options.quality ?? 90,
-    overwrite: options.overwrite ?? false,
-  });
+  return writeProceduralImageFolder(dir, classes, (i, rng, size) => demoImageSvg(DEMO_CLASSES[i]!, rng, size), proceduralFolderOptions(options, DEFAULT_SIZES));
 }

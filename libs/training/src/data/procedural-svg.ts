@@ -76,6 +76,24 @@ export interface ProceduralFolderOptions {
   overwrite: boolean;
 }
 
+/** What a generated dataset's caller may set; an unset field takes that dataset's default. */
+export type ProceduralDatasetOptions = Partial<ProceduralFolderOptions>;
+
+/** The sizes each generated dataset picks its own defaults for. */
+export type ProceduralDatasetSizes = Pick<ProceduralFolderOptions, 'trainPerClass' | 'valPerClass' | 'imageSize'>;
+
+/** Fills unset options: the dataset's own sizes, then seed 0, JPEG quality 90 and no overwrite. */
+export function proceduralFolderOptions(options: ProceduralDatasetOptions, sizes: ProceduralDatasetSizes): ProceduralFolderOptions {
+  return {
+    seed: options.seed ?? 0,
+    trainPerClass: options.trainPerClass ?? sizes.trainPerClass,
+    valPerClass: options.valPerClass ?? sizes.valPerClass,
+    imageSize: options.imageSize ?? sizes.imageSize,
+    quality: options.quality ?? 90,
+    overwrite: options.overwrite ?? false,
+  };
+}
+
 export interface ProceduralFolderSummary {
   root: string;
   classes: string[];

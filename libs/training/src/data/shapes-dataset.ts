@@ -6,22 +6,12 @@
 // clutter), so a ResNet18 trained on it transfers to ants/bees the way ImageNet features do in the
 // tutorial, only weaker. Same seed, same options: byte-identical JPEGs.
 import type { Rng } from '../rng.js';
-import { background, f, hsl, occluders, writeProceduralImageFolder, type ProceduralFolderSummary } from './procedural-svg.js';
+import { background, f, hsl, occluders, proceduralFolderOptions, writeProceduralImageFolder, type ProceduralDatasetOptions, type ProceduralDatasetSizes, type ProceduralFolderSummary } from './procedural-svg.js';
 
-export interface ShapesDatasetOptions {
-  /** Seeds every drawing decision. Default 0 */
-  seed?: number;
-  /** Images per class in train/. Default 200 */
-  trainPerClass?: number;
-  /** Images per class in val/. Default 30 */
-  valPerClass?: number;
-  /** Side of the square images in pixels. Default 48 */
-  imageSize?: number;
-  /** JPEG quality. Default 90 */
-  quality?: number;
-  /** Replace train/ and val/ when `dir` already holds a dataset (otherwise refuse). Default false */
-  overwrite?: boolean;
-}
+/** Seed, counts, size, JPEG quality, overwrite. Defaults: 200 train + 30 val images per class at 48 px, seed 0, quality 90. */
+export type ShapesDatasetOptions = ProceduralDatasetOptions;
+
+const DEFAULT_SIZES: ProceduralDatasetSizes = { trainPerClass: 200, valPerClass: 30, imageSize: 48 };
 
 export type ShapesDatasetSummary = ProceduralFolderSummary;
 
@@ -173,12 +163,5 @@ export function shapesImageSvg(cls: ShapesClass, rng: Rng, size: number): string
 /** Writes <dir>/{train,val}/<shape>/*.jpg; refuses a non-empty dataset folder unless overwrite. */
 export async function generateShapesDataset(dir: string, options: ShapesDatasetOptions = {}): Promise<ShapesDatasetSummary> {
   const classes = SHAPES_CLASSES.map((name) => ({ name, filePrefix: name }));
-  return writeProceduralImageFolder(dir, classes, (i, rng, size) => shapesImageSvg(SHAPES_CLASSES[i]!, rng, size), {
-    seed: options.seed ?? 0,
-    trainPerClass: options.trainPerClass ?? 200,
-    valPerClass: options.valPerClass ?? 30,
-    imageSize: options.imageSize ?? 48,
-    quality: options.quality ?? 90,
-    overwrite: options.overwrite ?? false,
-  });
+  return writeProceduralImageFolder(dir, classes, (i, rng, size) => shapesImageSvg(SHAPES_CLASSES[i]!, rng, size), proceduralFolderOptions(options, DEFAULT_SIZES));
 }
