@@ -39,8 +39,13 @@ const TRANSIENT_PRISMA_CODES = new Set(['P2024', 'P2028', 'P2034', 'P2037']);
 /** Driver adapter error kinds of a server that is away or busy. */
 const TRANSIENT_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionWriteConflict']);
 
+/** The pg adapter's description of the error behind a Prisma error, if any. */
+function adapterCause(err: unknown): { kind?: unknown; originalCode?: unknown; code?: unknown } | undefined {
+  return (err as { meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown; code?: unknown } } } } | null)?.meta?.driverAdapterError?.cause;
+}
+
 function adapterErrorKindOf(err: unknown): string | undefined {
-  const kind = (err as { meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } } | null)?.meta?.driverAdapterError?.cause?.kind;
+  const kind = adapterCause(err)?.kind;
   return typeof kind === 'string' ? kind : undefined;
 }
 
@@ -55,8 +60,7 @@ function isTransientSqlState(sqlState: string): boolean {
 
 /** The SQLSTATE behind a Prisma driver-adapter error: from its metadata, else from its message. */
 export function sqlStateOf(err: unknown): string | undefined {
-  const meta = (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } }).meta;
-  const cause = meta?.driverAdapterError?.cause;
+  const cause = adapterCause(err);
   for (const candidate of [cause?.originalCode, cause?.code]) {
     if (typeof candidate === 'string' && /^[0-9A-Z]{5}$/.test(candidate)) return candidate;
   }

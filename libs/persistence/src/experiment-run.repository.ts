@@ -26,10 +26,6 @@ export interface StoredEpoch extends RunSummary {
   searched: boolean;
 }
 
-interface StoredEpochRow extends RunSummary {
-  searched: boolean;
-}
-
 const ACTIVE: ExperimentStatus[] = ['queued', 'running'];
 
 export class ExperimentRunRepository {
@@ -71,7 +67,7 @@ export class ExperimentRunRepository {
    */
   async recordEpoch(experimentId: string, metrics: EpochMetrics): Promise<StoredEpoch> {
     const v = toColumns(metrics);
-    const rows = await this.prisma.$queryRaw<StoredEpochRow[]>`
+    const rows = await this.prisma.$queryRaw<StoredEpoch[]>`
       WITH stored AS (
         INSERT INTO "EpochMetric" ("id", "experimentId", "epoch", "trainLoss", "trainAcc", "valLoss", "valAcc", "lrs", "seconds", "imagesPerSec", "trainableParams", "backboneDrift", "bnStatsDrift")
         VALUES (gen_random_uuid()::text, ${experimentId}, ${v.epoch}, ${v.trainLoss}, ${v.trainAcc}, ${v.valLoss}, ${v.valAcc}, ${v.lrs}::float8[], ${v.seconds}, ${v.imagesPerSec}, ${v.trainableParams}, ${v.backboneDrift}, ${v.bnStatsDrift})
@@ -95,7 +91,7 @@ export class ExperimentRunRepository {
     const row = rows[0];
     // The experiment row is gone (deleted mid-run): the INSERT failed on its foreign key before this.
     if (!row) throw new Error(`experiment ${experimentId} does not exist`);
-    return { epochsDone: row.epochsDone, bestValAcc: row.bestValAcc, bestEpoch: row.bestEpoch, finalValAcc: row.finalValAcc, searched: row.searched };
+    return row;
   }
 
   /** running -> succeeded. Raw SQL for the reason markRunning is: every run ends with it. */
