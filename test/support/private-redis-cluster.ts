@@ -63,6 +63,25 @@ export interface ClusterNodeInfo {
   slots: [number, number][];
 }
 
+/** A cluster-mode redis-server on `port`, its bus on `busPort` (the default, port + 10000, may be taken or past 65535). */
+function clusterNode(port: number, busPort: number, nodeDir: string): ServerProcess {
+  return new ServerProcess(`redis cluster node ${port}`, [
+    '--port', String(port),
+    '--cluster-port', String(busPort),
+    '--bind', '127.0.0.1',
+    '--protected-mode', 'no',
+    '--cluster-enabled', 'yes',
+    '--cluster-config-file', path.join(nodeDir, 'nodes.conf'),
+    // A restarted master must come back quickly without the others voting it out first.
+    '--cluster-node-timeout', '5000',
+    '--save', '',
+    '--appendonly', 'yes',
+    '--appendfsync', 'always',
+    '--dir', nodeDir,
+    '--daemonize', 'no',
+  ]);
+}
+
 export class PrivateRedisCluster {
   private constructor(
     readonly dir: string,
@@ -78,30 +97,28 @@ export class PrivateRedisCluster {
     const cluster = new PrivateRedisCluster(dir, ports, servers);
     try {
       for (let i = 0; i < masters; i++) {
-        // The cluster bus needs a port too; the default (port + 10000) may be taken or past 65535.
-        const [port, busPort] = [await freePort(), await freePort()];
         const nodeDir = path.join(dir, `node${i}`);
         mkdirSync(nodeDir);
-        ports.push(port);
-        servers.push(
-          new ServerProcess(`redis cluster node ${port}`, [
-            '--port', String(port),
-            '--cluster-port', String(busPort),
-            '--bind', '127.0.0.1',
-            '--protected-mode', 'no',
-            '--cluster-enabled', 'yes',
-            '--cluster-config-file', path.join(nodeDir, 'nodes.conf'),
-            // A restarted master must come back quickly without the others voting it out first.
-            '--cluster-node-timeout', '5000',
-            '--save', '',
-            '--appendonly', 'yes',
-            '--appendfsync', 'always',
-            '--dir', nodeDir,
-            '--daemonize', 'no',
-          ]),
-        );
+        // Free ports are only free until someone binds them: a parallel suite may take one between
+        // freePort() and redis-server's bind (seen in CI on the cluster bus port). Such a node is
+        // started again on new ports; any other start failure is the test's.
+        for (let attempt = 1; ; attempt++) {
+          const [port, busPort] = [await freePort(), await freePort()];
+          const server = clusterNode(port, busPort, nodeDir);
+          try {
+            await server.start();
+          } catch (err) {
+            if (attempt >= 5 || !/Address already in use/.test(server.log)) throw err;
+            // Whatever the aborted node wrote (its node id and ports in nodes.conf) goes with it.
+            rmSync(nodeDir, { recursive: true, force: true });
+            mkdirSync(nodeDir);
+            continue;
+          }
+          ports.push(port);
+          servers.push(server);
+          break;
+        }
       }
-      await Promise.all(servers.map((s) => s.start()));
       await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { timeout: 60_000 });
       await cluster.waitUntilOk();
       return cluster;
