@@ -44,6 +44,11 @@ export class WorkerRepository {
     await this.prisma.worker.deleteMany({ where: { id } });
   }
 
+  /** How many workers seen within the last `withinMs` milliseconds run nothing (one cheap count). */
+  async countIdle(withinMs: number): Promise<number> {
+    return this.prisma.worker.count({ where: { lastSeenAt: { gte: new Date(Date.now() - withinMs) }, currentExperimentId: null } });
+  }
+
   /** Workers seen within the last `withinMs` milliseconds, oldest first. */
   async listActive(withinMs: number): Promise<WorkerRecord[]> {
     const rows = await this.prisma.worker.findMany({ where: { lastSeenAt: { gte: new Date(Date.now() - withinMs) } }, orderBy: { startedAt: 'asc' } });

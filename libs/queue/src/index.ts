@@ -6,3 +6,4 @@ export * from './train-job.js';
 export * from './weights-source.js';
 export * from './epoch-stats.js';
 export * from './redis-connection.js';
+export * from './wake-idle-workers.js';

@@ -1,9 +1,10 @@
 // The only place in the API that talks to BullMQ: enqueue (job id = experiment id, so a repeated
-// enqueue is a no-op), cancel (remove the waiting job, flag it for workers that already took it,
+// enqueue is a no-op; many jobs at once also wake the idle workers together), cancel (remove the waiting job, flag it for workers that already took it,
 // tell the running worker) and the clean-up a retry needs.
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { DEFAULT_TRAIN_JOB_OPTIONS, JobName, QueueName, cancelChannel, cancelledKey, type RedisConnection, type TrainJobData, type TrainJobResult } from '@fleet/queue';
+import { WorkerRepository } from '@fleet/persistence';
+import { DEFAULT_TRAIN_JOB_OPTIONS, JobName, QueueName, cancelChannel, cancelledKey, wakeIdleWorkers, type RedisConnection, type TrainJobData, type TrainJobResult } from '@fleet/queue';
 import { API_OPTIONS, FLEET_CONFIG, type ApiOptions, type FleetConfig } from '../api-options.js';
 import { MAX_PRIORITY } from '../experiments/dto/experiment-input.dto.js';
 import { REDIS, closeRedis, createRedis } from '../redis/redis.provider.js';
@@ -27,6 +28,7 @@ export function toBullPriority(priority: number): number {
 
 @Injectable()
 export class QueueService implements OnApplicationShutdown {
+  private readonly logger = new Logger('Queue');
   private readonly connection: RedisConnection;
   readonly queue: Queue<TrainJobData, TrainJobResult, JobName>;
 
@@ -34,6 +36,7 @@ export class QueueService implements OnApplicationShutdown {
     @Inject(FLEET_CONFIG) private readonly config: FleetConfig,
     @Inject(REDIS) private readonly redis: RedisConnection,
     @Inject(API_OPTIONS) private readonly options: ApiOptions,
+    private readonly workers: WorkerRepository,
   ) {
     this.connection = createRedis(config.redisUrl, new Logger('QueueRedis'));
     this.queue = new Queue<TrainJobData, TrainJobResult, JobName>(QueueName.Train, { connection: this.connection, prefix: config.queuePrefix });
@@ -45,9 +48,12 @@ export class QueueService implements OnApplicationShutdown {
    * Adds all jobs in one round trip (BullMQ addBulk runs as one MULTI). Rejects after
    * enqueueTimeoutMs (ApiOptions) while Redis is away; should the add still land later, the workers drop it,
    * because the caller marks the row failed (or deletes it) and workers only start queued rows.
+   * Several jobs then wake up to as many idle workers at once (see wakeIdleWorkers).
    */
   async enqueue(items: EnqueueItem[]): Promise<void> {
     if (items.length === 0) return;
+    // Counted while the jobs are added, so the wake costs the request no extra round trip to Postgres.
+    const idle = items.length > 1 ? this.countIdleWorkers() : Promise.resolve(0);
     const added = this.queue.addBulk(
       items.map((item) => ({
         name: JobName.TrainExperiment,
@@ -56,6 +62,27 @@ export class QueueService implements OnApplicationShutdown {
       })),
     );
     await this.withTimeout(added, 'enqueue');
+    await this.wakeIdleWorkers(Math.min(items.length, await idle));
+  }
+
+  /** Idle live workers; 0 (BullMQ's own one-at-a-time wake) when Postgres cannot tell. */
+  private async countIdleWorkers(): Promise<number> {
+    try {
+      return await this.workers.countIdle(this.options.workerLiveMs);
+    } catch (err) {
+      this.logger.warn(`idle workers not counted, they wake one at a time: ${err instanceof Error ? err.message : String(err)}`);
+      return 0;
+    }
+  }
+
+  /** The jobs are in: a failed wake only makes them start one worker at a time, as BullMQ does. */
+  private async wakeIdleWorkers(count: number): Promise<void> {
+    if (count < 2) return;
+    try {
+      await this.withTimeout(wakeIdleWorkers(this.redis, this.queue.keys, count), 'worker wake-up');
+    } catch (err) {
+      this.logger.warn(`idle workers not woken together: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** BullMQ waits for Redis forever; a request must not. */
