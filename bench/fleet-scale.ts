@@ -7,7 +7,10 @@
 //   dispatch      a worker free (its previous run succeeded, or it just started) or a job enqueued,
 //                 whichever is later -> the worker's `running` event (first attempts only); also
 //                 split into the burst (each worker's first run: the sweep lands on the idle fleet
-//                 and every worker takes a run at once) and the steady state (all later runs)
+//                 and every worker takes a run at once) and the steady state (all later runs);
+//                 of it, the queue hand-out (-> BullMQ gives the job to the worker; the rest is the
+//                 run's start on the worker: payload check, run folder, engine, `running` in
+//                 Postgres), and the burst's CPU per pickup (all processes, 100 ms snapshots)
 //   epoch report  the engine finished an epoch -> stored in Postgres, published, early-stop checked
 //                 (the worker waits for this before the next epoch), with its parts
 //   Postgres      client connections (peak, all apps), PgBouncer clients waiting for a server
@@ -19,6 +22,7 @@
 //
 //   npm run bench:fleet -- --workers 10,50,200 [--runs 2000] [--epochs 10] [--epoch-ms 250]
 //                          [--processes 10] [--kill 0.1] [--db pgbouncer|direct] [--pool 20]
+//                          [--cpu-prof DIR]
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -44,6 +48,7 @@ const { values: args } = parseArgs({
     kill: { type: 'string', default: '0.1' },
     db: { type: 'string', default: 'pgbouncer' },
     pool: { type: 'string', default: '20' },
+    'cpu-prof': { type: 'string' },
   },
 });
 
@@ -64,6 +69,8 @@ const POOL = positiveInt('pool', args.pool);
 if (!(KILL >= 0 && KILL < 1)) throw new Error(`--kill must be a fraction in [0, 1) (got "${args.kill}")`);
 if (DB !== 'pgbouncer' && DB !== 'direct') throw new Error(`--db must be pgbouncer or direct (got "${DB}")`);
 /** Worker locks expire within seconds, so killed workers' runs are picked up again quickly. */
+/** --cpu-prof DIR: the worker processes write V8 CPU profiles there when they exit (see where the time goes). */
+const PROFILE_FLAGS = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`] : [];
 const WORKER_ENV = { WORKER_LOCK_DURATION_MS: '10000', WORKER_STALLED_INTERVAL_MS: '5000' };
 const CLK_TCK = 100;
 
@@ -167,6 +174,8 @@ interface Dispatch {
    * worker taking a run at once (the cold burst).
    */
   burst: number[];
+  /** When the last of those pickups happened (Redis clock, ms). */
+  burstEndAt: number;
   /** The others: a worker free after its previous run -> its next one (steady state). */
   steady: number[];
   /** Runs the killed workers held: kill -> running again elsewhere, ms. */
@@ -195,6 +204,7 @@ function dispatchLatencies(events: Map<string, TimedEvent[]>, enqueuedAt: Map<st
   for (const p of pickups) byWorker.set(p.worker, [...(byWorker.get(p.worker) ?? []), p]);
   const latencies: number[] = [];
   const burst: number[] = [];
+  let burstEndAt = NaN;
   const steady: number[] = [];
   for (const [worker, list] of byWorker) {
     list.sort((a, b) => a.at - b.at);
@@ -207,9 +217,48 @@ function dispatchLatencies(events: Map<string, TimedEvent[]>, enqueuedAt: Map<st
       const latency = p.at - Math.max(free, enqueued);
       latencies.push(latency);
       (previous ? steady : burst).push(latency);
+      if (!previous) burstEndAt = Number.isNaN(burstEndAt) ? p.at : Math.max(burstEndAt, p.at);
     });
   }
-  return { latencies, burst, steady, recoveries };
+  return { latencies, burst, burstEndAt, steady, recoveries };
+}
+
+type CpuPart = 'api' | 'workers' | 'postgres' | 'redis' | 'pgbouncer';
+
+interface CpuSnapshot {
+  at: number;
+  seconds: Record<CpuPart, number>;
+}
+
+/**
+ * CPU snapshots every 100 ms for the first seconds of the sweep: the burst is CPU-bound on a small
+ * machine, and its CPU per pickup says by what.
+ */
+function startCpuSnapshots(take: () => Promise<Record<CpuPart, number>>, forMs: number): { stop(): Promise<CpuSnapshot[]> } {
+  const snapshots: CpuSnapshot[] = [];
+  const until = Date.now() + forMs;
+  let busy: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    if (Date.now() > until) return clearInterval(timer);
+    busy = busy.then(async () => {
+      const seconds = await take();
+      snapshots.push({ at: Date.now(), seconds });
+    }).catch(() => undefined);
+  }, 100);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await busy;
+      return snapshots;
+    },
+  };
+}
+
+function burstCpu(before: CpuSnapshot, snapshots: CpuSnapshot[], burstEndAt: number): Row['burstCpu'] {
+  const after = snapshots.find((s) => s.at >= burstEndAt);
+  if (!after) return undefined;
+  const seconds = Object.fromEntries(Object.entries(after.seconds).map(([k, v]) => [k, v - before.seconds[k as CpuPart]])) as Record<CpuPart, number>;
+  return { seconds, windowMs: after.at - before.at };
 }
 
 interface Row {
@@ -220,7 +269,9 @@ interface Row {
   parts: Map<string, number[]>;
   samples: Samples;
   redisOpsPerSec: number;
-  cpu: Record<'api' | 'workers' | 'postgres' | 'redis' | 'pgbouncer', number>;
+  cpu: Record<CpuPart, number>;
+  /** CPU seconds each part used from the sweep's POST until the burst's last pickup (first snapshot after it). */
+  burstCpu: { seconds: Record<CpuPart, number>; windowMs: number } | undefined;
   spanSeconds: number;
   epochsPerSec: number;
   offeredPerSec: number;
@@ -288,7 +339,7 @@ async function runOne(n: number, ctx: Context): Promise<Row> {
   const readyAt = new Map<string, number>();
   let launched = 0;
   const launch = async (): Promise<SimulatedWorkerProcess> => {
-    const started = await startSimulatedWorkers(ctx.harness, `sim${n}-${++launched}`, { workers: perProcess, epochMs: EPOCH_MS, statsDir, env: WORKER_ENV, readyTimeoutMs: 300_000 });
+    const started = await startSimulatedWorkers(ctx.harness, `sim${n}-${++launched}`, { workers: perProcess, epochMs: EPOCH_MS, statsDir, env: WORKER_ENV, nodeFlags: PROFILE_FLAGS, readyTimeoutMs: 300_000 });
     for (const id of started.workerIds) readyAt.set(id, Date.now());
     return started;
   };
@@ -306,6 +357,9 @@ async function runOne(n: number, ctx: Context): Promise<Row> {
   const cpu0 = cpuOf();
   const redis0 = await redisInfo(ctx.redis);
   const sampler = startSampler(ctx.monitor, ctx.bouncerAdmin);
+  const snapshotNow = async (): Promise<Record<CpuPart, number>> => ({ ...cpuOf(), redis: (await redisInfo(ctx.redis)).cpu });
+  const beforeBurst: CpuSnapshot = { at: Date.now(), seconds: { ...cpu0, redis: redis0.cpu } };
+  const snapshots = startCpuSnapshots(snapshotNow, 10_000);
   const posted = Date.now();
   const sweep = await ctx.api.post<{ id: string; experimentIds: string[] }>('/api/sweeps', {
     name: `bench:fleet N=${n}`,
@@ -337,6 +391,7 @@ async function runOne(n: number, ctx: Context): Promise<Row> {
   }
   const finished = Date.now();
   const samples = await sampler.stop();
+  const cpuSnapshots = await snapshots.stop();
   const cpu1 = cpuOf();
   const redis1 = await redisInfo(ctx.redis);
   const load1 = os.loadavg()[0] ?? NaN;
@@ -353,10 +408,12 @@ async function runOne(n: number, ctx: Context): Promise<Row> {
   const wall = (finished - posted) / 1000;
   const stats = readStats(statsDir);
   await rm(statsDir, { recursive: true, force: true });
+  const dispatch = dispatchLatencies(audit.events, enqueuedAt, readyAt, killedAt);
   const row: Row = {
     n,
     processes,
-    dispatch: dispatchLatencies(audit.events, enqueuedAt, readyAt, killedAt),
+    dispatch,
+    burstCpu: burstCpu(beforeBurst, cpuSnapshots, dispatch.burstEndAt),
     report: stats.get('epoch.report') ?? [],
     parts: stats,
     samples,
@@ -395,6 +452,16 @@ async function jobTimestamps(redis: Redis, prefix: string, ids: string[]): Promi
 
 const ms = (x: number): string => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : 'n/a');
 
+/** The burst's CPU: what each part used until the last first pickup, and per pickup. */
+function describeBurstCpu(r: Row): string {
+  const b = r.burstCpu;
+  if (!b) return 'n/a';
+  const total = Object.values(b.seconds).reduce((a, v) => a + v, 0);
+  const cores = os.cpus().length;
+  const parts = (Object.entries(b.seconds) as [CpuPart, number][]).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+  return `${total.toFixed(2)} CPU-s in ${(b.windowMs / 1000).toFixed(2)} s (${((100 * total) / (b.windowMs / 1000) / cores).toFixed(0)}% of ${cores} cores; ${parts}) = ${ms((1000 * total) / r.dispatch.burst.length)} ms per pickup`;
+}
+
 function describe(r: Row): string {
   const parts = ['epoch.store', 'epoch.search', 'event.publish', 'cancel.check', 'run.start']
     .map((name) => [name, r.parts.get(name) ?? []] as const)
@@ -405,6 +472,10 @@ function describe(r: Row): string {
     `  dispatch p50 ${ms(pct(r.dispatch.latencies, 50))} ms, p99 ${ms(pct(r.dispatch.latencies, 99))} ms, max ${ms(Math.max(...r.dispatch.latencies))} ms (n=${r.dispatch.latencies.length}); ` +
       `steady state p50 ${ms(pct(r.dispatch.steady, 50))} / p99 ${ms(pct(r.dispatch.steady, 99))} / max ${ms(Math.max(...r.dispatch.steady))} ms (n=${r.dispatch.steady.length}); ` +
       `burst (each worker's first run) p50 ${ms(pct(r.dispatch.burst, 50))} / p99 ${ms(pct(r.dispatch.burst, 99))} / max ${ms(Math.max(...r.dispatch.burst))} ms (n=${r.dispatch.burst.length})`,
+    `  queue hand-out (job enqueued or worker free -> BullMQ gives it to the worker; the rest of dispatch is the run's start on the worker): ` +
+      `burst p50 ${ms(pct(r.parts.get('handout.first') ?? [], 50))} / p99 ${ms(pct(r.parts.get('handout.first') ?? [], 99))} ms (n=${(r.parts.get('handout.first') ?? []).length}); ` +
+      `steady p50 ${ms(pct(r.parts.get('handout') ?? [], 50))} / p99 ${ms(pct(r.parts.get('handout') ?? [], 99))} ms (n=${(r.parts.get('handout') ?? []).length})`,
+    `  burst CPU: ${describeBurstCpu(r)}`,
     `  epoch report p50 ${ms(pct(r.report, 50))} ms, p99 ${ms(pct(r.report, 99))} ms (n=${r.report.length}); parts (ms): ${parts.join('; ')}`,
     `  Postgres connections peak ${r.samples.pgConnections} (active ${r.samples.pgActive}), PgBouncer clients waiting peak ${r.samples.bouncerWaiting} (longest wait ${ms(r.samples.bouncerMaxWaitMs)} ms); Redis ${r.redisOpsPerSec.toFixed(0)} ops/s`,
     `  CPU (% of one core): API ${r.cpu.api.toFixed(0)}, workers ${r.cpu.workers.toFixed(0)}, Postgres ${r.cpu.postgres.toFixed(0)}, Redis ${r.cpu.redis.toFixed(0)}, PgBouncer ${r.cpu.pgbouncer.toFixed(0)}; load ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)}`,
@@ -422,6 +493,8 @@ function printTable(rows: Row[]): void {
     line('dispatch p50 / p99, all', (r) => `${ms(pct(r.dispatch.latencies, 50))} / ${ms(pct(r.dispatch.latencies, 99))} ms`),
     line('... steady state (worker free -> its next run)', (r) => `${ms(pct(r.dispatch.steady, 50))} / ${ms(pct(r.dispatch.steady, 99))} ms`),
     line("... burst (sweep lands on the idle fleet: each worker's first run)", (r) => `${ms(pct(r.dispatch.burst, 50))} / ${ms(pct(r.dispatch.burst, 99))} ms`),
+    line('... of which queue hand-out, burst / steady p99', (r) => `${ms(pct(r.parts.get('handout.first') ?? [], 99))} / ${ms(pct(r.parts.get('handout') ?? [], 99))} ms`),
+    line('... burst CPU per pickup (all processes, until the last first pickup)', (r) => (r.burstCpu ? `${ms((1000 * Object.values(r.burstCpu.seconds).reduce((a, v) => a + v, 0)) / r.dispatch.burst.length)} ms` : 'n/a')),
     line('epoch report p50 / p99', (r) => `${ms(pct(r.report, 50))} / ${ms(pct(r.report, 99))} ms`),
     line('... store in Postgres p50 / p99', (r) => `${ms(pct(r.parts.get('epoch.store') ?? [], 50))} / ${ms(pct(r.parts.get('epoch.store') ?? [], 99))} ms`),
     // A grid sweep's cells have no rungs: the worker skips the query, so there is nothing to time.

@@ -28,6 +28,8 @@ export interface SimulatedWorkersOptions {
   /** --sim-stats folder. Default: none */
   statsDir?: string;
   env?: Record<string, string>;
+  /** Node flags before the entry point, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. Default none */
+  nodeFlags?: string[];
   readyTimeoutMs?: number;
 }
 
@@ -39,7 +41,7 @@ export interface SimulatedWorkerProcess {
 
 /** Starts one worker process with `workers` simulated workers and waits until all take jobs. */
 export async function startSimulatedWorkers(harness: FleetHarness, label: string, options: SimulatedWorkersOptions): Promise<SimulatedWorkerProcess> {
-  const args = [WORKER_ENTRY, '--engine', 'simulated', '--sim-workers', String(options.workers), '--sim-epoch-ms', String(options.epochMs), ...(options.statsDir ? ['--sim-stats', options.statsDir] : [])];
+  const args = [...(options.nodeFlags ?? []), WORKER_ENTRY, '--engine', 'simulated', '--sim-workers', String(options.workers), '--sim-epoch-ms', String(options.epochMs), ...(options.statsDir ? ['--sim-stats', options.statsDir] : [])];
   const proc = harness.spawn(label, args, options.env ?? {});
   await proc.waitForLine(/^\S+ \d+ simulated workers ready/, options.readyTimeoutMs ?? 120_000);
   const workerIds = proc.lines.flatMap((line) => /worker (\S+) ready \(backend simulated/.exec(line)?.[1] ?? []);

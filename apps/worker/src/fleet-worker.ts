@@ -28,8 +28,10 @@ export interface FleetWorkerOptions extends WorkerOptions {
   log?: (line: string) => void;
   /**
    * Told the duration of the Postgres and Redis calls of each run (bench:fleet's profile of an
-   * epoch report: 'epoch.store', 'epoch.search', 'event.publish', 'cancel.check', 'run.start').
-   * Default: nothing is timed.
+   * epoch report: 'epoch.store', 'epoch.search', 'event.publish', 'cancel.check', 'run.start'),
+   * and, on a one-slot worker, each first attempt's queue hand-out: the job enqueued or this worker
+   * free, whichever was later -> BullMQ handed it over ('handout.first' for the worker's first job,
+   * the sweep landing on an idle fleet; 'handout' for the others). Default: nothing is timed.
    */
   record?: RecordTiming;
 }
@@ -60,6 +62,9 @@ export class FleetWorker {
   readonly metrics: WorkerMetrics;
   private metricsServer: MetricsServer | undefined;
   private epochStatsFailing = false;
+  /** Since when this worker has had its slot free (taking jobs, or its last job's end): the queue hand-out's start. */
+  private freeSince = 0;
+  private jobsTaken = 0;
 
   constructor(private readonly options: FleetWorkerOptions) {
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
@@ -136,6 +141,7 @@ export class FleetWorker {
     worker.on('stalled', (jobId) => this.log(`job ${jobId} stalled (its worker stopped renewing the lock); it goes back to the queue`));
     worker.on('failed', (job, err) => void this.onJobFailed(job, err));
     this.bullWorker = worker;
+    this.freeSince = Date.now();
     void worker.run().catch((err: unknown) => this.log(`queue worker stopped: ${err instanceof Error ? err.message : String(err)}`));
     await worker.waitUntilReady();
     return backend;
@@ -169,6 +175,7 @@ export class FleetWorker {
     if (job.name !== JobName.TrainExperiment) {
       throw new UnrecoverableError(`unknown job name "${job.name}" on queue ${QueueName.Train}`);
     }
+    this.recordHandout(job);
     const ended = this.metrics.jobStarted();
     try {
       const result = await this.processor.process(job, token);
@@ -177,7 +184,16 @@ export class FleetWorker {
     } catch (err) {
       ended(err instanceof WaitingError ? 'handed_back' : 'failed');
       throw err;
+    } finally {
+      this.freeSince = Date.now();
     }
+  }
+
+  private recordHandout(job: Job<unknown, TrainJobResult>): void {
+    const first = this.jobsTaken++ === 0;
+    const { record } = this.options;
+    if (!record || this.options.concurrency !== 1 || job.attemptsMade > 0 || job.attemptsStarted > 1) return;
+    record(first ? 'handout.first' : 'handout', (job.processedOn ?? Date.now()) - Math.max(job.timestamp, this.freeSince));
   }
 
   /** Adds a stored epoch to the fleet-wide histograms in Redis; a failure is logged once per outage, never fails the run. */
