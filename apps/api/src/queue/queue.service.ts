@@ -1,5 +1,5 @@
 // The only place in the API that talks to BullMQ: enqueue (job id = experiment id, so a repeated
-// enqueue is a no-op; many jobs at once also wake the idle workers together), cancel (remove the waiting job, flag it for workers that already took it,
+// enqueue is a no-op; many jobs go in chunks, each waking idle workers together), cancel (remove the waiting job, flag it for workers that already took it,
 // tell the running worker) and the clean-up a retry needs.
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
@@ -14,6 +14,18 @@ export interface EnqueueItem {
   /** User priority 0..MAX_PRIORITY, larger runs sooner. */
   priority: number;
 }
+
+/**
+ * Jobs per addBulk. A MULTI of 1000 adds takes Redis and the API ~100 ms, all of it before the
+ * first worker could start; chunks of 100 let the idle workers start on the first one.
+ */
+export const ENQUEUE_CHUNK = 100;
+
+const toJob = (item: EnqueueItem) => ({
+  name: JobName.TrainExperiment,
+  data: item.data,
+  opts: { ...DEFAULT_TRAIN_JOB_OPTIONS, jobId: item.data.experimentId, priority: toBullPriority(item.priority) },
+});
 
 /** How long a cancel flag outlives the cancel: longer than any job waits in a queue. */
 const CANCEL_FLAG_TTL_S = 7 * 24 * 3600;
@@ -45,24 +57,43 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   /**
-   * Adds all jobs in one round trip (BullMQ addBulk runs as one MULTI). Rejects after
-   * enqueueTimeoutMs (ApiOptions) while Redis is away; should the add still land later, the workers drop it,
-   * because the caller marks the row failed (or deletes it) and workers only start queued rows.
-   * Several jobs then wake up to as many idle workers at once (see wakeIdleWorkers).
+   * Adds the jobs in chunks of ENQUEUE_CHUNK (each one addBulk, one MULTI), waking up to as many
+   * idle workers after each chunk (see wakeIdleWorkers): on a large sweep the first workers start
+   * while the rest is still being added. Rejects after enqueueTimeoutMs (ApiOptions) per chunk while
+   * Redis is away, after removing the chunks already added; should an add still land later, or a
+   * removal fail, the workers drop those jobs, because the caller marks the rows failed (or deletes
+   * them) and workers only start queued rows.
    */
   async enqueue(items: EnqueueItem[]): Promise<void> {
     if (items.length === 0) return;
-    // Counted while the jobs are added, so the wake costs the request no extra round trip to Postgres.
+    // Counted while the first chunk is added, so the wake costs the request no extra round trip to Postgres.
     const idle = items.length > 1 ? this.countIdleWorkers() : Promise.resolve(0);
-    const added = this.queue.addBulk(
-      items.map((item) => ({
-        name: JobName.TrainExperiment,
-        data: item.data,
-        opts: { ...DEFAULT_TRAIN_JOB_OPTIONS, jobId: item.data.experimentId, priority: toBullPriority(item.priority) },
-      })),
-    );
-    await this.withTimeout(added, 'enqueue');
-    await this.wakeIdleWorkers(Math.min(items.length, await idle));
+    let toWake: number | undefined;
+    const added: string[] = [];
+    try {
+      for (let start = 0; start < items.length; start += ENQUEUE_CHUNK) {
+        const chunk = items.slice(start, start + ENQUEUE_CHUNK);
+        await this.withTimeout(this.queue.addBulk(chunk.map(toJob)), 'enqueue');
+        added.push(...chunk.map((item) => item.data.experimentId));
+        toWake ??= await idle;
+        const wake = Math.min(chunk.length, toWake);
+        toWake -= wake;
+        await this.wakeIdleWorkers(wake);
+      }
+    } catch (err) {
+      await this.removeAdded(added);
+      throw err;
+    }
+  }
+
+  /** After a failed enqueue: the jobs of the chunks that did get in, best effort. */
+  private async removeAdded(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      await this.withTimeout(Promise.all(ids.map((id) => this.queue.remove(id))), 'removal of the jobs already added');
+    } catch (err) {
+      this.logger.warn(`${ids.length} jobs of a failed enqueue stay queued (workers drop them: their runs are not queued): ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** Idle live workers; 0 (BullMQ's own one-at-a-time wake) when Postgres cannot tell. */

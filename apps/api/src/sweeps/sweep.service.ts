@@ -1,8 +1,9 @@
 // Sweeps: expand a grid over a base configuration, validate every cell before anything is stored,
-// store sweep + experiments in one transaction, enqueue them with one addBulk.
+// store sweep + experiments in one transaction, enqueue them (QueueService: addBulk in chunks).
 // Enqueue failure policy: the sweep and its experiments are deleted again, so a failed submit
-// leaves nothing behind; the client gets a 503. addBulk is one MULTI, so no job got in, except when
-// Redis answered after our timeout: such jobs find no row and the workers drop them.
+// leaves nothing behind; the client gets a 503. The queue removes the chunks it had added; a job
+// that still lands (Redis answered after our timeout, or its removal failed) finds no row and the
+// workers drop it.
 import { ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { isCategorical, parseSweepSearch, type SweepSearchView } from '@fleet/contracts';
