@@ -174,7 +174,7 @@ interface Dispatch {
    * worker taking a run at once (the cold burst).
    */
   burst: number[];
-  /** When the last of those pickups happened (Redis clock, ms). */
+  /** When the last of those pickups before the kill happened (Redis clock, ms): the sweep's landing. */
   burstEndAt: number;
   /** The others: a worker free after its previous run -> its next one (steady state). */
   steady: number[];
@@ -217,7 +217,7 @@ function dispatchLatencies(events: Map<string, TimedEvent[]>, enqueuedAt: Map<st
       const latency = p.at - Math.max(free, enqueued);
       latencies.push(latency);
       (previous ? steady : burst).push(latency);
-      if (!previous) burstEndAt = Number.isNaN(burstEndAt) ? p.at : Math.max(burstEndAt, p.at);
+      if (!previous && (killedAt === undefined || p.at < killedAt)) burstEndAt = Number.isNaN(burstEndAt) ? p.at : Math.max(burstEndAt, p.at);
     });
   }
   return { latencies, burst, burstEndAt, steady, recoveries };
@@ -459,7 +459,7 @@ function describeBurstCpu(r: Row): string {
   const total = Object.values(b.seconds).reduce((a, v) => a + v, 0);
   const cores = os.cpus().length;
   const parts = (Object.entries(b.seconds) as [CpuPart, number][]).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
-  return `${total.toFixed(2)} CPU-s in ${(b.windowMs / 1000).toFixed(2)} s (${((100 * total) / (b.windowMs / 1000) / cores).toFixed(0)}% of ${cores} cores; ${parts}) = ${ms((1000 * total) / r.dispatch.burst.length)} ms per pickup`;
+  return `${total.toFixed(2)} CPU-s in ${(b.windowMs / 1000).toFixed(2)} s (${((100 * total) / (b.windowMs / 1000) / cores).toFixed(0)}% of ${cores} cores; ${parts}) = ${ms((1000 * total) / r.n)} ms per pickup`;
 }
 
 function describe(r: Row): string {
@@ -494,7 +494,7 @@ function printTable(rows: Row[]): void {
     line('... steady state (worker free -> its next run)', (r) => `${ms(pct(r.dispatch.steady, 50))} / ${ms(pct(r.dispatch.steady, 99))} ms`),
     line("... burst (sweep lands on the idle fleet: each worker's first run)", (r) => `${ms(pct(r.dispatch.burst, 50))} / ${ms(pct(r.dispatch.burst, 99))} ms`),
     line('... of which queue hand-out, burst / steady p99', (r) => `${ms(pct(r.parts.get('handout.first') ?? [], 99))} / ${ms(pct(r.parts.get('handout') ?? [], 99))} ms`),
-    line('... burst CPU per pickup (all processes, until the last first pickup)', (r) => (r.burstCpu ? `${ms((1000 * Object.values(r.burstCpu.seconds).reduce((a, v) => a + v, 0)) / r.dispatch.burst.length)} ms` : 'n/a')),
+    line('... burst CPU per pickup (all processes, until the last first pickup)', (r) => (r.burstCpu ? `${ms((1000 * Object.values(r.burstCpu.seconds).reduce((a, v) => a + v, 0)) / r.n)} ms` : 'n/a')),
     line('epoch report p50 / p99', (r) => `${ms(pct(r.report, 50))} / ${ms(pct(r.report, 99))} ms`),
     line('... store in Postgres p50 / p99', (r) => `${ms(pct(r.parts.get('epoch.store') ?? [], 50))} / ${ms(pct(r.parts.get('epoch.store') ?? [], 99))} ms`),
     // A grid sweep's cells have no rungs: the worker skips the query, so there is nothing to time.

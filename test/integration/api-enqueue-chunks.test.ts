@@ -1,6 +1,7 @@
-// QueueService.enqueue on the real Redis: a large enqueue goes in chunks of ENQUEUE_CHUNK, each
-// followed by a wake of at most its own size and never more than the idle workers counted; a chunk
-// that fails removes the chunks already added, so a failed submit leaves no job behind.
+// QueueService.enqueue on the real Redis: a large enqueue goes in chunks (the first with a job for
+// every idle worker, then ENQUEUE_CHUNK at a time), each followed by a wake of at most its own size
+// and never more than the idle workers counted; a chunk that fails removes the chunks already
+// added, so a failed submit leaves no job behind.
 import { jest } from '@jest/globals';
 import { WorkerRepository } from '@fleet/persistence';
 import { ENQUEUE_CHUNK, QueueService, type EnqueueItem } from '../../apps/api/src/queue/queue.service.js';
@@ -46,16 +47,23 @@ describe('QueueService.enqueue in chunks', () => {
     expect(first.map((j) => j.id)).toEqual(['all-0', 'all-1', 'all-2']);
   });
 
-  it('wakes after each chunk at most that chunk, and no more workers than are idle', async () => {
+  it('puts a job for every idle worker in the first chunk and wakes them all once', async () => {
     idle.mockResolvedValue(ENQUEUE_CHUNK + 50);
+    const addBulk = jest.spyOn(queue.queue, 'addBulk');
     await queue.enqueue(items(3 * ENQUEUE_CHUNK, 'wake'));
-    // First chunk: wake:1..100; second: wake:1..50 again (the members are reused); third: none left
-    // to wake. Plus BullMQ's own "0". Waking all idle workers after the first chunk, or after the
-    // last, would leave 151 members.
+    expect(addBulk.mock.calls.map(([jobs]) => jobs.length)).toEqual([ENQUEUE_CHUNK + 50, ENQUEUE_CHUNK, 50]);
+    // wake:1..150 after the first chunk, nothing after the others (no idle worker left), plus
+    // BullMQ's own "0".
     const members = await ctx.redis.zrange(ctx.queue.keys.marker ?? '', '0', '-1');
-    expect(members.length).toBe(ENQUEUE_CHUNK + 1);
+    expect(members.length).toBe(ENQUEUE_CHUNK + 51);
     expect(members).toContain('0');
-    expect(members).toContain(`wake:${ENQUEUE_CHUNK}`);
+    expect(members).toContain(`wake:${ENQUEUE_CHUNK + 50}`);
+  });
+
+  it('wakes no more workers than the jobs enqueued', async () => {
+    idle.mockResolvedValue(500);
+    await queue.enqueue(items(30, 'few'));
+    expect(await ctx.redis.zcard(ctx.queue.keys.marker ?? '')).toBe(31);
   });
 
   it('a chunk that fails removes the chunks already added and rejects', async () => {

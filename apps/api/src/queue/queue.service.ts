@@ -4,7 +4,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { WorkerRepository } from '@fleet/persistence';
-import { DEFAULT_TRAIN_JOB_OPTIONS, JobName, QueueName, cancelChannel, cancelledKey, wakeIdleWorkers, type RedisConnection, type TrainJobData, type TrainJobResult } from '@fleet/queue';
+import { DEFAULT_TRAIN_JOB_OPTIONS, JobName, QueueName, cancelChannel, cancelledKey, MAX_WAKE, wakeIdleWorkers, type RedisConnection, type TrainJobData, type TrainJobResult } from '@fleet/queue';
 import { API_OPTIONS, FLEET_CONFIG, type ApiOptions, type FleetConfig } from '../api-options.js';
 import { MAX_PRIORITY } from '../experiments/dto/experiment-input.dto.js';
 import { REDIS, closeRedis, createRedis } from '../redis/redis.provider.js';
@@ -57,25 +57,24 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   /**
-   * Adds the jobs in chunks of ENQUEUE_CHUNK (each one addBulk, one MULTI), waking up to as many
-   * idle workers after each chunk (see wakeIdleWorkers): on a large sweep the first workers start
-   * while the rest is still being added. Rejects after enqueueTimeoutMs (ApiOptions) per chunk while
+   * Adds the jobs in chunks (each one addBulk, one MULTI): first one job per idle worker (at least
+   * ENQUEUE_CHUNK), then ENQUEUE_CHUNK at a time, waking up to as many idle workers after each chunk
+   * (see wakeIdleWorkers): on a large sweep every idle worker starts while the rest is still being added. Rejects after enqueueTimeoutMs (ApiOptions) per chunk while
    * Redis is away, after removing the chunks already added; should an add still land later, or a
    * removal fail, the workers drop those jobs, because the caller marks the rows failed (or deletes
    * them) and workers only start queued rows.
    */
   async enqueue(items: EnqueueItem[]): Promise<void> {
     if (items.length === 0) return;
-    // Counted while the first chunk is added, so the wake costs the request no extra round trip to Postgres.
-    const idle = items.length > 1 ? this.countIdleWorkers() : Promise.resolve(0);
-    let toWake: number | undefined;
+    let toWake = items.length > 1 ? await this.countIdleWorkers() : 0;
+    // The first chunk has a job for every idle worker, so one wake starts them all.
+    let size = Math.min(Math.max(ENQUEUE_CHUNK, toWake), MAX_WAKE);
     const added: string[] = [];
     try {
-      for (let start = 0; start < items.length; start += ENQUEUE_CHUNK) {
-        const chunk = items.slice(start, start + ENQUEUE_CHUNK);
+      for (let start = 0; start < items.length; start += size, size = ENQUEUE_CHUNK) {
+        const chunk = items.slice(start, start + size);
         await this.withTimeout(this.queue.addBulk(chunk.map(toJob)), 'enqueue');
         added.push(...chunk.map((item) => item.data.experimentId));
-        toWake ??= await idle;
         const wake = Math.min(chunk.length, toWake);
         toWake -= wake;
         await this.wakeIdleWorkers(wake);
