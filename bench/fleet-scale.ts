@@ -107,6 +107,24 @@ function postgresCpuSeconds(dataDir: string): number {
   return cpuSeconds([postmaster], true) + cpuSeconds(pids);
 }
 
+/**
+ * The worker processes go on using the cores for a while after their ready lines (measured: 2
+ * CPU-s in the first second at 10 workers, start-up work such as V8's background compilation and
+ * garbage collection). The sweep must land on an idle fleet, as it does in production, so this waits
+ * until they use less than 10% of a core over half a second (at most 30 s). Returns how long it waited.
+ */
+async function waitUntilQuiet(pids: () => number[]): Promise<number> {
+  const started = Date.now();
+  let last = cpuSeconds(pids());
+  while (Date.now() - started < 30_000) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = cpuSeconds(pids());
+    if (now - last < 0.05) break;
+    last = now;
+  }
+  return Date.now() - started;
+}
+
 async function redisInfo(redis: Redis): Promise<{ commands: number; cpu: number }> {
   const info = await redis.info();
   const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
@@ -348,6 +366,8 @@ async function runOne(n: number, ctx: Context): Promise<Row> {
   process.stdout.write(`\nN=${n}: ${processes} processes x ${perProcess} simulated workers ready (load ${load0.toFixed(1)})\n`);
 
   const pids = () => fleet.map((p) => p.process.pid);
+  const quietMs = await waitUntilQuiet(pids);
+  process.stdout.write(`N=${n}: workers quiet ${(quietMs / 1000).toFixed(1)} s after ready\n`);
   const cpuOf = () => ({
     api: cpuSeconds([ctx.apiPid]),
     workers: cpuSeconds(pids()),
