@@ -68,9 +68,9 @@ const DB = args.db;
 const POOL = positiveInt('pool', args.pool);
 if (!(KILL >= 0 && KILL < 1)) throw new Error(`--kill must be a fraction in [0, 1) (got "${args.kill}")`);
 if (DB !== 'pgbouncer' && DB !== 'direct') throw new Error(`--db must be pgbouncer or direct (got "${DB}")`);
-/** Worker locks expire within seconds, so killed workers' runs are picked up again quickly. */
 /** --cpu-prof DIR: the worker processes write V8 CPU profiles there when they exit (see where the time goes). */
 const PROFILE_FLAGS = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`] : [];
+/** Worker locks expire within seconds, so killed workers' runs are picked up again quickly. */
 const WORKER_ENV = { WORKER_LOCK_DURATION_MS: '10000', WORKER_STALLED_INTERVAL_MS: '5000' };
 const CLK_TCK = 100;
 
@@ -473,17 +473,26 @@ async function jobTimestamps(redis: Redis, prefix: string, ids: string[]): Promi
 
 const ms = (x: number): string => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : 'n/a');
 
+/** The samples the workers recorded under `name` (none: empty). */
+const part = (r: Row, name: string): number[] => r.parts.get(name) ?? [];
+
 /** Every first attempt's queue hand-out, burst and steady state together. */
-const handouts = (r: Row): number[] => [...(r.parts.get('handout.first') ?? []), ...(r.parts.get('handout') ?? [])];
+const handouts = (r: Row): number[] => [...part(r, 'handout.first'), ...part(r, 'handout')];
+
+/** CPU seconds of all processes together. */
+const totalSeconds = (seconds: Record<CpuPart, number>): number => Object.values(seconds).reduce((a, v) => a + v, 0);
+
+/** The burst's CPU of all processes per first pickup, ms. */
+const burstCpuPerPickupMs = (r: Row): number => (r.burstCpu ? (1000 * totalSeconds(r.burstCpu.seconds)) / r.n : NaN);
 
 /** The burst's CPU: what each part used until the last first pickup, and per pickup. */
 function describeBurstCpu(r: Row): string {
   const b = r.burstCpu;
   if (!b) return 'n/a';
-  const total = Object.values(b.seconds).reduce((a, v) => a + v, 0);
+  const total = totalSeconds(b.seconds);
   const cores = os.cpus().length;
   const parts = (Object.entries(b.seconds) as [CpuPart, number][]).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
-  return `${total.toFixed(2)} CPU-s in ${(b.windowMs / 1000).toFixed(2)} s (${((100 * total) / (b.windowMs / 1000) / cores).toFixed(0)}% of ${cores} cores; ${parts}) = ${ms((1000 * total) / r.n)} ms per pickup`;
+  return `${total.toFixed(2)} CPU-s in ${(b.windowMs / 1000).toFixed(2)} s (${((100 * total) / (b.windowMs / 1000) / cores).toFixed(0)}% of ${cores} cores; ${parts}) = ${ms(burstCpuPerPickupMs(r))} ms per pickup`;
 }
 
 function describe(r: Row): string {
@@ -497,8 +506,8 @@ function describe(r: Row): string {
       `steady state p50 ${ms(pct(r.dispatch.steady, 50))} / p99 ${ms(pct(r.dispatch.steady, 99))} / max ${ms(Math.max(...r.dispatch.steady))} ms (n=${r.dispatch.steady.length}); ` +
       `burst (each worker's first run) p50 ${ms(pct(r.dispatch.burst, 50))} / p99 ${ms(pct(r.dispatch.burst, 99))} / max ${ms(Math.max(...r.dispatch.burst))} ms (n=${r.dispatch.burst.length})`,
     `  queue hand-out (job enqueued or worker free -> BullMQ gives it to the worker; the rest of dispatch is the run's start on the worker): ` +
-      `all p50 ${ms(pct(handouts(r), 50))} / p99 ${ms(pct(handouts(r), 99))} ms; burst p50 ${ms(pct(r.parts.get('handout.first') ?? [], 50))} / p99 ${ms(pct(r.parts.get('handout.first') ?? [], 99))} ms (n=${(r.parts.get('handout.first') ?? []).length}); ` +
-      `steady p50 ${ms(pct(r.parts.get('handout') ?? [], 50))} / p99 ${ms(pct(r.parts.get('handout') ?? [], 99))} ms (n=${(r.parts.get('handout') ?? []).length})`,
+      `all p50 ${ms(pct(handouts(r), 50))} / p99 ${ms(pct(handouts(r), 99))} ms; burst p50 ${ms(pct(part(r, 'handout.first'), 50))} / p99 ${ms(pct(part(r, 'handout.first'), 99))} ms (n=${part(r, 'handout.first').length}); ` +
+      `steady p50 ${ms(pct(part(r, 'handout'), 50))} / p99 ${ms(pct(part(r, 'handout'), 99))} ms (n=${part(r, 'handout').length})`,
     `  burst CPU: ${describeBurstCpu(r)}`,
     `  epoch report p50 ${ms(pct(r.report, 50))} ms, p99 ${ms(pct(r.report, 99))} ms (n=${r.report.length}); parts (ms): ${parts.join('; ')}`,
     `  Postgres connections peak ${r.samples.pgConnections} (active ${r.samples.pgActive}), PgBouncer clients waiting peak ${r.samples.bouncerWaiting} (longest wait ${ms(r.samples.bouncerMaxWaitMs)} ms); Redis ${r.redisOpsPerSec.toFixed(0)} ops/s`,
@@ -517,9 +526,9 @@ function printTable(rows: Row[]): void {
     line('dispatch (to the `running` event) p50 / p99, all', (r) => `${ms(pct(r.dispatch.latencies, 50))} / ${ms(pct(r.dispatch.latencies, 99))} ms`),
     line('... steady state (worker free -> its next run)', (r) => `${ms(pct(r.dispatch.steady, 50))} / ${ms(pct(r.dispatch.steady, 99))} ms`),
     line("... burst (sweep lands on the idle fleet: each worker's first run)", (r) => `${ms(pct(r.dispatch.burst, 50))} / ${ms(pct(r.dispatch.burst, 99))} ms`),
-    line('... burst CPU per pickup (all processes, until the last first pickup)', (r) => (r.burstCpu ? `${ms((1000 * Object.values(r.burstCpu.seconds).reduce((a, v) => a + v, 0)) / r.n)} ms` : 'n/a')),
+    line('... burst CPU per pickup (all processes, until the last first pickup)', (r) => (r.burstCpu ? `${ms(burstCpuPerPickupMs(r))} ms` : 'n/a')),
     line('queue hand-out p50 / p99, all (enqueued or free -> BullMQ gives the worker the job)', (r) => `${ms(pct(handouts(r), 50))} / ${ms(pct(handouts(r), 99))} ms`),
-    line('... burst / steady state p99', (r) => `${ms(pct(r.parts.get('handout.first') ?? [], 99))} / ${ms(pct(r.parts.get('handout') ?? [], 99))} ms`),
+    line('... burst / steady state p99', (r) => `${ms(pct(part(r, 'handout.first'), 99))} / ${ms(pct(part(r, 'handout'), 99))} ms`),
     line('epoch report p50 / p99', (r) => `${ms(pct(r.report, 50))} / ${ms(pct(r.report, 99))} ms`),
     line('... store in Postgres p50 / p99', (r) => `${ms(pct(r.parts.get('epoch.store') ?? [], 50))} / ${ms(pct(r.parts.get('epoch.store') ?? [], 99))} ms`),
     // A grid sweep's cells have no rungs: the worker skips the query, so there is nothing to time.

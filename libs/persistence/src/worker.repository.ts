@@ -19,6 +19,9 @@ export interface WorkerRecord extends WorkerRegistration {
   lastSeenAt: Date;
 }
 
+/** Liveness, as every reader decides it: a heartbeat within the last `withinMs` milliseconds. */
+const seenWithin = (withinMs: number) => ({ lastSeenAt: { gte: new Date(Date.now() - withinMs) } });
+
 export class WorkerRepository {
   constructor(private readonly prisma: PrismaService) {}
 
@@ -46,12 +49,12 @@ export class WorkerRepository {
 
   /** How many workers seen within the last `withinMs` milliseconds run nothing (one cheap count). */
   async countIdle(withinMs: number): Promise<number> {
-    return this.prisma.worker.count({ where: { lastSeenAt: { gte: new Date(Date.now() - withinMs) }, currentExperimentId: null } });
+    return this.prisma.worker.count({ where: { ...seenWithin(withinMs), currentExperimentId: null } });
   }
 
   /** Workers seen within the last `withinMs` milliseconds, oldest first. */
   async listActive(withinMs: number): Promise<WorkerRecord[]> {
-    const rows = await this.prisma.worker.findMany({ where: { lastSeenAt: { gte: new Date(Date.now() - withinMs) } }, orderBy: { startedAt: 'asc' } });
+    const rows = await this.prisma.worker.findMany({ where: seenWithin(withinMs), orderBy: { startedAt: 'asc' } });
     return rows.map((r) => ({
       id: r.id,
       host: r.host,

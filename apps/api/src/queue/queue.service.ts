@@ -1,6 +1,7 @@
 // The only place in the API that talks to BullMQ: enqueue (job id = experiment id, so a repeated
-// enqueue is a no-op; many jobs go in chunks, each waking idle workers together), cancel (remove the waiting job, flag it for workers that already took it,
-// tell the running worker) and the clean-up a retry needs.
+// enqueue is a no-op; many jobs go in chunks, each waking idle workers together), cancel (remove
+// the waiting job, flag it for workers that already took it, tell the running worker) and the
+// clean-up a retry needs.
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { WorkerRepository } from '@fleet/persistence';
@@ -59,8 +60,9 @@ export class QueueService implements OnApplicationShutdown {
   /**
    * Adds the jobs in chunks (each one addBulk, one MULTI): first one job per idle worker (at least
    * ENQUEUE_CHUNK), then ENQUEUE_CHUNK at a time, waking up to as many idle workers after each chunk
-   * (see wakeIdleWorkers): on a large sweep every idle worker starts while the rest is still being added. Rejects after enqueueTimeoutMs (ApiOptions) per chunk while
-   * Redis is away, after removing the chunks already added; should an add still land later, or a
+   * (see wakeIdleWorkers): on a large sweep every idle worker starts while the rest is still being
+   * added. Rejects after enqueueTimeoutMs (ApiOptions) per chunk while Redis is away, after removing
+   * the chunks already added; should an add still land later, or a
    * removal fail, the workers drop those jobs, because the caller marks the rows failed (or deletes
    * them) and workers only start queued rows.
    */
@@ -77,7 +79,7 @@ export class QueueService implements OnApplicationShutdown {
         added.push(...chunk.map((item) => item.data.experimentId));
         const wake = Math.min(chunk.length, toWake);
         toWake -= wake;
-        await this.wakeIdleWorkers(wake);
+        await this.wake(wake);
       }
     } catch (err) {
       await this.removeAdded(added);
@@ -106,7 +108,7 @@ export class QueueService implements OnApplicationShutdown {
   }
 
   /** The jobs are in: a failed wake only makes them start one worker at a time, as BullMQ does. */
-  private async wakeIdleWorkers(count: number): Promise<void> {
+  private async wake(count: number): Promise<void> {
     if (count < 2) return;
     try {
       await this.withTimeout(wakeIdleWorkers(this.redis, this.queue.keys, count), 'worker wake-up');
