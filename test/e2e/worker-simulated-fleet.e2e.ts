@@ -47,9 +47,13 @@ describe('simulated workers', () => {
     });
     const total = sweep.experimentIds.length * EPOCHS;
     const stored = () => prisma.epochMetric.count({ where: { experiment: { sweepId: sweep.id } } });
-    await waitFor(async () => (await stored()) >= total / 4, { timeoutMs: 120_000, what: 'a quarter of the sweep\'s epochs' });
-
     const [victim, ...survivors] = processes as [SimulatedWorkerProcess, ...SimulatedWorkerProcess[]];
+    // Killed once a quarter of the epochs are in AND the victim holds a run with a checkpoint to
+    // resume from, well before its end: the sweep's runs start together (idle workers are woken at
+    // once), so at a quarter the victim's runs may all still be in their first epoch.
+    const victimHasCheckpointedRun = async (): Promise<boolean> =>
+      (await prisma.experiment.count({ where: { sweepId: sweep.id, status: 'running', workerId: { in: victim.workerIds }, epochsDone: { gte: 1, lte: EPOCHS - 3 } } })) > 0;
+    await waitFor(async () => (await stored()) >= total / 4 && (await victimHasCheckpointedRun()), { timeoutMs: 120_000, intervalMs: 20, what: "a quarter of the sweep's epochs and a victim run past its first epoch" });
     await victim.process.kill();
     // Read after the kill: a dead worker changes nothing, so these are the runs it was training.
     const hit = await prisma.experiment.findMany({ where: { sweepId: sweep.id, status: 'running', workerId: { in: victim.workerIds } }, select: { id: true } });
