@@ -48,7 +48,7 @@ export class ExperimentRunRepository {
       UPDATE "Experiment" SET
         "status" = 'running', "workerId" = ${run.workerId}, "backend" = ${run.backend}, "backendInfo" = ${run.backendInfo ?? null},
         "startedAt" = ${new Date()}, "finishedAt" = NULL, "error" = NULL, "attempts" = "attempts" + 1
-      WHERE "id" = ${experimentId} AND "status" IN ('queued', 'running')`;
+      WHERE "id" = ${experimentId} AND "status" = ANY(${ACTIVE}::"ExperimentStatus"[])`;
     return count === 1;
   }
 
