@@ -4,13 +4,15 @@
 // storage and events, with sleeps for epochs), N/P per process in P processes, each worker with
 // its own Redis connections and Postgres pool. Mid-sweep a tenth of the workers are killed with
 // SIGKILL (whole processes) and restarted. Reported per N:
-//   dispatch      a worker free (its previous run succeeded, or it just started) or a job enqueued,
-//                 whichever is later -> the worker's `running` event (first attempts only); also
-//                 split into the burst (each worker's first run: the sweep lands on the idle fleet
-//                 and every worker takes a run at once) and the steady state (all later runs);
-//                 of it, the queue hand-out (-> BullMQ gives the job to the worker; the rest is the
-//                 run's start on the worker: payload check, run folder, engine, `running` in
-//                 Postgres), and the burst's CPU per pickup (all processes, 100 ms snapshots)
+//   dispatch      a job enqueued or a worker free (its previous run succeeded, or it just
+//                 started), whichever is later -> BullMQ hands the job to the worker (its
+//                 processedOn, timed by the worker: the queue's dispatch, BullMQ's wait time), first
+//                 attempts only; split into the burst (each worker's first run: the sweep lands on
+//                 the idle fleet and every worker takes a run at once) and the steady state (all
+//                 later runs)
+//   to running    the same start -> the worker's `running` event: adds the run's start on the
+//                 worker (payload check, run folder, engine, `running` in Postgres), split the same
+//                 way, with the burst's CPU per pickup (all processes, 100 ms snapshots)
 //   epoch report  the engine finished an epoch -> stored in Postgres, published, early-stop checked
 //                 (the worker waits for this before the next epoch), with its parts
 //   Postgres      client connections (peak, all apps), PgBouncer clients waiting for a server
@@ -185,7 +187,7 @@ function readStats(dir: string): Map<string, number[]> {
 const pct = (values: number[], p: number): number => percentile([...values].sort((a, b) => a - b), p);
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 
-interface Dispatch {
+interface ToRunning {
   /** First-attempt pickups: free -> running, ms. */
   latencies: number[];
   /**
@@ -202,12 +204,12 @@ interface Dispatch {
 }
 
 /**
- * Dispatch latency from the runs' event streams (Redis clock) and the jobs' enqueue times (the
+ * Dispatch to `running` from the runs' event streams (Redis clock) and the jobs' enqueue times (the
  * API's clock, same machine): per worker, in pickup order, each first-attempt pickup minus the
  * moment the worker was free for it (its previous run's `succeeded`, or its ready time) or the job
  * was enqueued, whichever was later.
  */
-function dispatchLatencies(events: Map<string, TimedEvent[]>, enqueuedAt: Map<string, number>, readyAt: Map<string, number>, killedAt: number | undefined): Dispatch {
+function toRunningLatencies(events: Map<string, TimedEvent[]>, enqueuedAt: Map<string, number>, readyAt: Map<string, number>, killedAt: number | undefined): ToRunning {
   const pickups: { worker: string; at: number; id: string; first: boolean }[] = [];
   const ends = new Map<string, number>();
   const recoveries: number[] = [];
@@ -283,7 +285,7 @@ function burstCpu(before: CpuSnapshot, snapshots: CpuSnapshot[], burstEndAt: num
 interface Row {
   n: number;
   processes: number;
-  dispatch: Dispatch;
+  toRunning: ToRunning;
   report: number[];
   parts: Map<string, number[]>;
   samples: Samples;
@@ -429,12 +431,12 @@ async function runOne(n: number, ctx: Context): Promise<Row> {
   const wall = (finished - posted) / 1000;
   const stats = readStats(statsDir);
   await rm(statsDir, { recursive: true, force: true });
-  const dispatch = dispatchLatencies(audit.events, enqueuedAt, readyAt, killedAt);
+  const toRunning = toRunningLatencies(audit.events, enqueuedAt, readyAt, killedAt);
   const row: Row = {
     n,
     processes,
-    dispatch,
-    burstCpu: burstCpu(beforeBurst, cpuSnapshots, dispatch.burstEndAt),
+    toRunning,
+    burstCpu: burstCpu(beforeBurst, cpuSnapshots, toRunning.burstEndAt),
     report: stats.get('epoch.report') ?? [],
     parts: stats,
     samples,
@@ -502,17 +504,17 @@ function describe(r: Row): string {
     .map(([name, v]) => `${name} p50 ${ms(pct(v, 50))} / mean ${ms(mean(v))} / p99 ${ms(pct(v, 99))}`);
   return [
     `N=${r.n}: sweep ${r.spanSeconds.toFixed(1)} s, ${r.epochsPerSec.toFixed(0)} epochs/s of ${r.offeredPerSec.toFixed(0)} offered`,
-    `  dispatch p50 ${ms(pct(r.dispatch.latencies, 50))} ms, p99 ${ms(pct(r.dispatch.latencies, 99))} ms, max ${ms(Math.max(...r.dispatch.latencies))} ms (n=${r.dispatch.latencies.length}); ` +
-      `steady state p50 ${ms(pct(r.dispatch.steady, 50))} / p99 ${ms(pct(r.dispatch.steady, 99))} / max ${ms(Math.max(...r.dispatch.steady))} ms (n=${r.dispatch.steady.length}); ` +
-      `burst (each worker's first run) p50 ${ms(pct(r.dispatch.burst, 50))} / p99 ${ms(pct(r.dispatch.burst, 99))} / max ${ms(Math.max(...r.dispatch.burst))} ms (n=${r.dispatch.burst.length})`,
-    `  queue hand-out (job enqueued or worker free -> BullMQ gives it to the worker; the rest of dispatch is the run's start on the worker): ` +
+    `  dispatch (queue hand-out: enqueued or worker free -> BullMQ gives the worker the job): ` +
       `all p50 ${ms(pct(handouts(r), 50))} / p99 ${ms(pct(handouts(r), 99))} ms; burst p50 ${ms(pct(part(r, 'handout.first'), 50))} / p99 ${ms(pct(part(r, 'handout.first'), 99))} ms (n=${part(r, 'handout.first').length}); ` +
       `steady p50 ${ms(pct(part(r, 'handout'), 50))} / p99 ${ms(pct(part(r, 'handout'), 99))} ms (n=${part(r, 'handout').length})`,
+    `  dispatch to the running event (adds the run's start on the worker): p50 ${ms(pct(r.toRunning.latencies, 50))} ms, p99 ${ms(pct(r.toRunning.latencies, 99))} ms, max ${ms(Math.max(...r.toRunning.latencies))} ms (n=${r.toRunning.latencies.length}); ` +
+      `steady state p50 ${ms(pct(r.toRunning.steady, 50))} / p99 ${ms(pct(r.toRunning.steady, 99))} / max ${ms(Math.max(...r.toRunning.steady))} ms (n=${r.toRunning.steady.length}); ` +
+      `burst (each worker's first run) p50 ${ms(pct(r.toRunning.burst, 50))} / p99 ${ms(pct(r.toRunning.burst, 99))} / max ${ms(Math.max(...r.toRunning.burst))} ms (n=${r.toRunning.burst.length})`,
     `  burst CPU: ${describeBurstCpu(r)}`,
     `  epoch report p50 ${ms(pct(r.report, 50))} ms, p99 ${ms(pct(r.report, 99))} ms (n=${r.report.length}); parts (ms): ${parts.join('; ')}`,
     `  Postgres connections peak ${r.samples.pgConnections} (active ${r.samples.pgActive}), PgBouncer clients waiting peak ${r.samples.bouncerWaiting} (longest wait ${ms(r.samples.bouncerMaxWaitMs)} ms); Redis ${r.redisOpsPerSec.toFixed(0)} ops/s`,
     `  CPU (% of one core): API ${r.cpu.api.toFixed(0)}, workers ${r.cpu.workers.toFixed(0)}, Postgres ${r.cpu.postgres.toFixed(0)}, Redis ${r.cpu.redis.toFixed(0)}, PgBouncer ${r.cpu.pgbouncer.toFixed(0)}; load ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)}`,
-    `  killed ${r.killed} workers: runs resumed elsewhere after p50 ${ms(pct(r.dispatch.recoveries, 50))} ms, max ${ms(Math.max(...r.dispatch.recoveries))} ms (n=${r.dispatch.recoveries.length}); epochs lost ${r.audit.lost}, duplicated ${r.audit.duplicated}, wrong ${r.audit.wrong}, runs unfinished ${r.audit.unfinished}; epochs re-reported after the kill ${r.audit.reReported}`,
+    `  killed ${r.killed} workers: runs resumed elsewhere after p50 ${ms(pct(r.toRunning.recoveries, 50))} ms, max ${ms(Math.max(...r.toRunning.recoveries))} ms (n=${r.toRunning.recoveries.length}); epochs lost ${r.audit.lost}, duplicated ${r.audit.duplicated}, wrong ${r.audit.wrong}, runs unfinished ${r.audit.unfinished}; epochs re-reported after the kill ${r.audit.reReported}`,
   ].join('\n');
 }
 
@@ -523,12 +525,12 @@ function printTable(rows: Row[]): void {
     `| workers (processes x per process) | ${rows.map((r) => `${r.n} (${r.processes} x ${r.n / r.processes})`).join(' | ')} |`,
     `| --- | ${rows.map(() => '---').join(' | ')} |`,
     line('sweep time; epochs/s done / offered', (r) => `${r.spanSeconds.toFixed(0)} s; ${r.epochsPerSec.toFixed(0)} / ${r.offeredPerSec.toFixed(0)}`),
-    line('dispatch (to the `running` event) p50 / p99, all', (r) => `${ms(pct(r.dispatch.latencies, 50))} / ${ms(pct(r.dispatch.latencies, 99))} ms`),
-    line('... steady state (worker free -> its next run)', (r) => `${ms(pct(r.dispatch.steady, 50))} / ${ms(pct(r.dispatch.steady, 99))} ms`),
-    line("... burst (sweep lands on the idle fleet: each worker's first run)", (r) => `${ms(pct(r.dispatch.burst, 50))} / ${ms(pct(r.dispatch.burst, 99))} ms`),
-    line('... burst CPU per pickup (all processes, until the last first pickup)', (r) => (r.burstCpu ? `${ms(burstCpuPerPickupMs(r))} ms` : 'n/a')),
-    line('queue hand-out p50 / p99, all (enqueued or free -> BullMQ gives the worker the job)', (r) => `${ms(pct(handouts(r), 50))} / ${ms(pct(handouts(r), 99))} ms`),
+    line('dispatch (queue hand-out) p50 / p99, all (enqueued or free -> BullMQ gives the worker the job)', (r) => `${ms(pct(handouts(r), 50))} / ${ms(pct(handouts(r), 99))} ms`),
     line('... burst / steady state p99', (r) => `${ms(pct(part(r, 'handout.first'), 99))} / ${ms(pct(part(r, 'handout'), 99))} ms`),
+    line('dispatch to the `running` event p50 / p99, all', (r) => `${ms(pct(r.toRunning.latencies, 50))} / ${ms(pct(r.toRunning.latencies, 99))} ms`),
+    line('... steady state (worker free -> its next run)', (r) => `${ms(pct(r.toRunning.steady, 50))} / ${ms(pct(r.toRunning.steady, 99))} ms`),
+    line("... burst (sweep lands on the idle fleet: each worker's first run)", (r) => `${ms(pct(r.toRunning.burst, 50))} / ${ms(pct(r.toRunning.burst, 99))} ms`),
+    line('... burst CPU per pickup (all processes, until the last first pickup)', (r) => (r.burstCpu ? `${ms(burstCpuPerPickupMs(r))} ms` : 'n/a')),
     line('epoch report p50 / p99', (r) => `${ms(pct(r.report, 50))} / ${ms(pct(r.report, 99))} ms`),
     line('... store in Postgres p50 / p99', (r) => `${ms(pct(r.parts.get('epoch.store') ?? [], 50))} / ${ms(pct(r.parts.get('epoch.store') ?? [], 99))} ms`),
     // A grid sweep's cells have no rungs: the worker skips the query, so there is nothing to time.
@@ -538,7 +540,7 @@ function printTable(rows: Row[]): void {
     line('PgBouncer clients waiting peak', (r) => String(r.samples.bouncerWaiting)),
     line('Redis ops/s', (r) => r.redisOpsPerSec.toFixed(0)),
     line('CPU % of a core: API / workers / Postgres / Redis / PgBouncer', (r) => `${r.cpu.api.toFixed(0)} / ${r.cpu.workers.toFixed(0)} / ${r.cpu.postgres.toFixed(0)} / ${r.cpu.redis.toFixed(0)} / ${r.cpu.pgbouncer.toFixed(0)}`),
-    line('killed (kill -9) -> resumed p50 / max', (r) => `${r.killed} -> ${ms(pct(r.dispatch.recoveries, 50) / 1000)} / ${ms(Math.max(...r.dispatch.recoveries) / 1000)} s`),
+    line('killed (kill -9) -> resumed p50 / max', (r) => `${r.killed} -> ${ms(pct(r.toRunning.recoveries, 50) / 1000)} / ${ms(Math.max(...r.toRunning.recoveries) / 1000)} s`),
     line('epochs lost / duplicated / wrong', (r) => `${r.audit.lost} / ${r.audit.duplicated} / ${r.audit.wrong}`),
     line('load average (1 min) before -> after', (r) => `${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)}`),
   ];
