@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { PrismaService } from '@fleet/persistence';
 import { FleetApi } from '../support/fleet-api.js';
-import { FleetHarness } from '../support/fleet-harness.js';
+import { FAST_STALL, FleetHarness } from '../support/fleet-harness.js';
 import { auditSimulatedSweep, SIM_DATASET, startSimulatedWorkers, writeSimDataset, type SimulatedWorkerProcess } from '../support/simulated-fleet.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -14,8 +14,6 @@ const WORKERS_PER_PROCESS = 4;
 const EPOCHS = 6;
 const SEEDS = Array.from({ length: 16 }, (_, i) => i);
 const LRS = [0.001, 0.01, 0.1];
-/** Locks expire within seconds, so the killed workers' runs are picked up again quickly. */
-const FAST_STALL = { WORKER_LOCK_DURATION_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000', WORKER_HEARTBEAT_MS: '500' };
 
 describe('simulated workers', () => {
   let harness: FleetHarness;

@@ -30,8 +30,7 @@ export function faultExperiment(overrides: Record<string, unknown> = {}): Record
   return tinyExperiment({ strategy: 'freeze', ...overrides });
 }
 
-/** Worker settings that make a lost lock visible within seconds instead of 30 s. */
-export const FAST_STALL = { WORKER_LOCK_DURATION_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000', WORKER_HEARTBEAT_MS: '500' };
+export { FAST_STALL } from '../support/fleet-harness.js';
 
 export function startFaultFleet(options: FaultFleetOptions = {}): Promise<E2eFleet> {
   return startE2eFleet({

@@ -20,6 +20,9 @@ import { ManagedProcess } from './managed-process.js';
 export const API_ENTRY = 'dist/apps/api/src/main.js';
 export const WORKER_ENTRY = 'dist/apps/worker/src/main.js';
 
+/** Worker settings that make a lost lock visible within seconds instead of 30 s (crash and kill tests). */
+export const FAST_STALL = { WORKER_LOCK_DURATION_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000', WORKER_HEARTBEAT_MS: '500' };
+
 /**
  * The backend test workers train on: $FLEET_TEST_BACKEND, else the native CPU path (wasm+onednn),
  * or plain wasm where the native kernels are switched off (FLEET_NATIVE=0).

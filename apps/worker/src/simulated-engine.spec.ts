@@ -46,6 +46,20 @@ describe('simulatedTrainRun', () => {
     expect(seen).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('without the last epoch\'s checkpoint (the worker\'s choice), a rerun after the last epoch retrains it identically from the one before', async () => {
+    const dir = path.join(root, 'no-final');
+    const first: EpochMetrics[] = [];
+    await simulatedTrainRun(options(dir, { checkpointFinalEpoch: false, onEpoch: (m) => void first.push(m) }));
+    expect(first.map((m) => m.epoch)).toEqual([1, 2, 3, 4, 5]);
+    expect((await readCheckpoint(dir))?.meta.epoch).toBe(4);
+    // A crash after epoch 5 was stored, before the run was marked succeeded: the next attempt.
+    const again: EpochMetrics[] = [];
+    const starts: number[] = [];
+    await simulatedTrainRun(options(dir, { checkpointFinalEpoch: false, onStart: (info) => void starts.push(info.startEpoch), onEpoch: (m) => void again.push(m) }));
+    expect(starts).toEqual([4]);
+    expect(again.map(wallClockFree)).toEqual(first.slice(4).map(wallClockFree));
+  });
+
   it('resumed after a cancel, gives the uninterrupted run\'s epochs (state comes from the checkpoint)', async () => {
     const dir = path.join(root, 'resume');
     const controller = new AbortController();

@@ -55,6 +55,8 @@ export interface SimulatedRunOptions {
   checkpointDir: string;
   /** Continue from checkpointDir's checkpoint when there is one. */
   resume: boolean;
+  /** Write the checkpoint after the last epoch too, as the engine's option of that name. Default true */
+  checkpointFinalEpoch?: boolean | undefined;
   /** Wall time of one epoch. */
   epochMs: number;
   signal?: AbortSignal;
@@ -200,11 +202,13 @@ export async function simulatedTrainRun(options: SimulatedRunOptions): Promise<S
       bestValAcc = metrics.valAcc;
       bestEpoch = epoch;
     }
-    const { rngState, w } = model.state();
-    await writeCheckpoint(options.checkpointDir, {
-      meta: { version: 1, hyper, classes, epoch, rngState, bestValAcc, bestEpoch, history, numBatchesTracked: {} },
-      tensors: new Map([[STATE_TENSOR, { shape: [STATE_SIZE], data: w }]]),
-    });
+    if (epoch < hyper.epochs || options.checkpointFinalEpoch !== false) {
+      const { rngState, w } = model.state();
+      await writeCheckpoint(options.checkpointDir, {
+        meta: { version: 1, hyper, classes, epoch, rngState, bestValAcc, bestEpoch, history, numBatchesTracked: {} },
+        tensors: new Map([[STATE_TENSOR, { shape: [STATE_SIZE], data: w }]]),
+      });
+    }
     await options.onEpoch(metrics);
   }
   return { cancelled: false, startEpoch };

@@ -70,6 +70,7 @@ export class SimulatedTrainingHost implements TrainingHost {
         hyper: spec.hyper,
         checkpointDir: spec.checkpointDir,
         resume: spec.resume,
+        checkpointFinalEpoch: spec.checkpointFinalEpoch,
         epochMs: this.options.epochMs,
         signal: controller.signal,
         onStart: async (info) => {

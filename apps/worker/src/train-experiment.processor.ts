@@ -150,7 +150,9 @@ export class TrainExperimentProcessor {
         ? { status: 'cancelled' as const }
         : await child.run(
             // resume: an earlier attempt (crashed or stopped worker) may have left a checkpoint.
-            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath, hyper: hyperOf(data), checkpointDir, resume: true, modelDir: checkpointDir },
+            // No checkpoint after the last epoch: a succeeded run's is deleted (removeCheckpoint),
+            // and a crash before the run is marked succeeded retrains that epoch from the one before.
+            { datasetDir: path.join(config.dataRoot, data.config.dataset), weightsPath, hyper: hyperOf(data), checkpointDir, resume: true, checkpointFinalEpoch: false, modelDir: checkpointDir },
             {
               onStarted: ({ startEpoch }) => {
                 resumedAfter = startEpoch;

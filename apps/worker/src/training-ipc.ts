@@ -13,6 +13,8 @@ export interface RunSpec {
   checkpointDir: string;
   /** Continue from checkpointDir's checkpoint when there is one (the engine starts fresh otherwise). */
   resume: boolean;
+  /** Write the checkpoint after the last epoch too (the engine's TrainRunOptions.checkpointFinalEpoch). Default true */
+  checkpointFinalEpoch?: boolean | undefined;
   /** Keep the run's best and final models here (the engine's TrainRunOptions.modelDir). */
   modelDir?: string | undefined;
 }

@@ -60,6 +60,19 @@ describe.each(CPU_PATHS)('trainRun determinism, memory, checkpoints and cancella
     await expect(trainRun({ ...base(), hyper: { ...base().hyper, lr: 0.5 }, checkpointDir: dir, resume: true })).rejects.toThrow(/different settings \(lr: 0.002 vs 0.5\)/);
   });
 
+  it('with checkpointFinalEpoch false, keeps the checkpoint before the last epoch, from which a rerun retrains the last epoch identically', async () => {
+    const dir = path.join(ckptRoot, `no-final-${backend}`);
+    const hyper = { ...base().hyper, strategy: 'freeze' as const, epochs: 2 };
+    const first = await trainRun({ ...base(), hyper, checkpointDir: dir, checkpointFinalEpoch: false });
+    expect(first.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect((await readCheckpoint(dir))?.meta.epoch).toBe(1);
+    // A crash after the last epoch was stored, before the run was marked succeeded: the next attempt.
+    const seen: number[] = [];
+    const again = await trainRun({ ...base(), hyper, checkpointDir: dir, checkpointFinalEpoch: false, resume: true, onEpoch: (m) => void seen.push(m.epoch) });
+    expect({ resumedFrom: again.resumedFromEpoch, seen }).toEqual({ resumedFrom: 1, seen: [2] });
+    expect(comparable(again.epochs)).toEqual(comparable(first.epochs));
+  });
+
   it('stops within one batch when aborted, keeping the last finished epoch checkpointed', async () => {
     const dir = path.join(ckptRoot, `abort-${backend}`);
     const ac = new AbortController();

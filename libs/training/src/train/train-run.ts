@@ -49,6 +49,14 @@ export interface TrainRunOptions {
   /** continue from checkpointDir's checkpoint when there is one. Default false */
   resume?: boolean;
   /**
+   * write the checkpoint after the run's last epoch too. Default true (a finished run can be
+   * resumed with more epochs). A caller that deletes the checkpoint once the run succeeds (the
+   * worker) passes false: a fine-tuned ResNet18's checkpoint is 90 MB written, fsynced and then
+   * removed; a crash after the last epoch then retrains that epoch from the one before, with the
+   * same result.
+   */
+  checkpointFinalEpoch?: boolean;
+  /**
    * keep the run's models here (model-best.pth, model-final.pth, classes.json; see model-files),
    * written before the epoch's checkpoint and onEpoch, so a stored last epoch implies both files.
    * Default: none
@@ -364,7 +372,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainRunResult
         if (which.length) await writeModelFiles(options.modelDir, which, await exportStateDict(model), dataset.classes);
         if (bestEpoch === epochNo) await writePredictions(options.modelDir, summarizePredictions(valPredictions, dataset.classes, epochNo));
       }
-      if (options.checkpointDir) {
+      if (options.checkpointDir && (epochNo < hyper.epochs || options.checkpointFinalEpoch !== false)) {
         await writeCheckpoint(options.checkpointDir, {
           meta: { version: 1, hyper, classes: dataset.classes, epoch: epochNo, rngState: rng.getState(), bestValAcc, bestEpoch, history, numBatchesTracked: Object.fromEntries([...model.bns].map(([k, b]) => [k, b.numBatchesTracked])) },
           tensors: await checkpointTensors(model, optimizer),
