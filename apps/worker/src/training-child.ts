@@ -70,7 +70,7 @@ async function run(runId: string, spec: RunSpec): Promise<void> {
       hyper: spec.hyper,
       checkpointDir: spec.checkpointDir,
       resume: spec.resume,
-      ...(spec.checkpointFinalEpoch === undefined ? {} : { checkpointFinalEpoch: spec.checkpointFinalEpoch }),
+      checkpointFinalEpoch: spec.checkpointFinalEpoch,
       modelDir: spec.modelDir,
       backend: backendPreference,
       signal: current.controller.signal,
