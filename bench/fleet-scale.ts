@@ -478,6 +478,9 @@ const ms = (x: number): string => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0)
 /** The samples the workers recorded under `name` (none: empty). */
 const part = (r: Row, name: string): number[] => r.parts.get(name) ?? [];
 
+/** "p50 / p99 ms" of some samples, as the table shows them. */
+const p50p99 = (values: number[]): string => `${ms(pct(values, 50))} / ${ms(pct(values, 99))} ms`;
+
 /** Every first attempt's queue hand-out, burst and steady state together. */
 const handouts = (r: Row): number[] => [...part(r, 'handout.first'), ...part(r, 'handout')];
 
@@ -499,7 +502,7 @@ function describeBurstCpu(r: Row): string {
 
 function describe(r: Row): string {
   const parts = ['epoch.store', 'epoch.search', 'event.publish', 'cancel.check', 'run.start']
-    .map((name) => [name, r.parts.get(name) ?? []] as const)
+    .map((name) => [name, part(r, name)] as const)
     .filter(([, v]) => v.length > 0)
     .map(([name, v]) => `${name} p50 ${ms(pct(v, 50))} / mean ${ms(mean(v))} / p99 ${ms(pct(v, 99))}`);
   return [
@@ -525,17 +528,17 @@ function printTable(rows: Row[]): void {
     `| workers (processes x per process) | ${rows.map((r) => `${r.n} (${r.processes} x ${r.n / r.processes})`).join(' | ')} |`,
     `| --- | ${rows.map(() => '---').join(' | ')} |`,
     line('sweep time; epochs/s done / offered', (r) => `${r.spanSeconds.toFixed(0)} s; ${r.epochsPerSec.toFixed(0)} / ${r.offeredPerSec.toFixed(0)}`),
-    line('dispatch (queue hand-out) p50 / p99, all (enqueued or free -> BullMQ gives the worker the job)', (r) => `${ms(pct(handouts(r), 50))} / ${ms(pct(handouts(r), 99))} ms`),
+    line('dispatch (queue hand-out) p50 / p99, all (enqueued or free -> BullMQ gives the worker the job)', (r) => p50p99(handouts(r))),
     line('... burst / steady state p99', (r) => `${ms(pct(part(r, 'handout.first'), 99))} / ${ms(pct(part(r, 'handout'), 99))} ms`),
-    line('dispatch to the `running` event p50 / p99, all', (r) => `${ms(pct(r.toRunning.latencies, 50))} / ${ms(pct(r.toRunning.latencies, 99))} ms`),
-    line('... steady state (worker free -> its next run)', (r) => `${ms(pct(r.toRunning.steady, 50))} / ${ms(pct(r.toRunning.steady, 99))} ms`),
-    line("... burst (sweep lands on the idle fleet: each worker's first run)", (r) => `${ms(pct(r.toRunning.burst, 50))} / ${ms(pct(r.toRunning.burst, 99))} ms`),
+    line('dispatch to the `running` event p50 / p99, all', (r) => p50p99(r.toRunning.latencies)),
+    line('... steady state (worker free -> its next run)', (r) => p50p99(r.toRunning.steady)),
+    line("... burst (sweep lands on the idle fleet: each worker's first run)", (r) => p50p99(r.toRunning.burst)),
     line('... burst CPU per pickup (all processes, until the last first pickup)', (r) => (r.burstCpu ? `${ms(burstCpuPerPickupMs(r))} ms` : 'n/a')),
-    line('epoch report p50 / p99', (r) => `${ms(pct(r.report, 50))} / ${ms(pct(r.report, 99))} ms`),
-    line('... store in Postgres p50 / p99', (r) => `${ms(pct(r.parts.get('epoch.store') ?? [], 50))} / ${ms(pct(r.parts.get('epoch.store') ?? [], 99))} ms`),
+    line('epoch report p50 / p99', (r) => p50p99(r.report)),
+    line('... store in Postgres p50 / p99', (r) => p50p99(part(r, 'epoch.store'))),
     // A grid sweep's cells have no rungs: the worker skips the query, so there is nothing to time.
-    line('... early-stop check (searched sweeps only) p50 / p99', (r) => ((r.parts.get('epoch.search') ?? []).length === 0 ? 'not run (grid sweep)' : `${ms(pct(r.parts.get('epoch.search') ?? [], 50))} / ${ms(pct(r.parts.get('epoch.search') ?? [], 99))} ms`)),
-    line('... Redis event p50 / p99', (r) => `${ms(pct(r.parts.get('event.publish') ?? [], 50))} / ${ms(pct(r.parts.get('event.publish') ?? [], 99))} ms`),
+    line('... early-stop check (searched sweeps only) p50 / p99', (r) => (part(r, 'epoch.search').length === 0 ? 'not run (grid sweep)' : p50p99(part(r, 'epoch.search')))),
+    line('... Redis event p50 / p99', (r) => p50p99(part(r, 'event.publish'))),
     line('Postgres connections peak (active)', (r) => `${r.samples.pgConnections} (${r.samples.pgActive})`),
     line('PgBouncer clients waiting peak', (r) => String(r.samples.bouncerWaiting)),
     line('Redis ops/s', (r) => r.redisOpsPerSec.toFixed(0)),
