@@ -9,9 +9,8 @@ import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readRunManifest, restoreRunDir, type ArtifactStore } from '@fleet/artifacts';
 import { checkStateDict, decodeStateDict } from '@fleet/training';
-import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, tinyExperiment, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, trainingProcessesGone, tinyExperiment, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import type { WorkerHandle } from '../support/fleet-harness.js';
-import { isAlive } from '../support/managed-process.js';
 import { s3StoreOn, startTestS3, type TestS3 } from '../support/s3-server.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -61,7 +60,7 @@ describe('artifacts in an S3-compatible store', () => {
 
     process.kill(victim.pid, 'SIGKILL');
     await handle.process.exited;
-    for (const pid of handle.trainingPids) await waitFor(() => !isAlive(pid), { timeoutMs: 10_000, what: `orphaned training process ${pid} to exit` });
+    await trainingProcessesGone(handle);
 
     const [resumed] = await Promise.all([waitForStatus(prisma, crashed, ['succeeded'], 240_000), waitForStatus(prisma, clean, ['succeeded'], 240_000)]);
     expect(resumed.workerId).toBe(survivor.id);

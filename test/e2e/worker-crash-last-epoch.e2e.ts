@@ -4,10 +4,8 @@
 // run still ends succeeded once, with each epoch stored once and the metrics of a clean run.
 import path from 'node:path';
 import { readCheckpoint } from '@fleet/training/checkpoint/checkpoint.js';
-import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, tinyExperiment, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
+import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, trainingProcessesGone, tinyExperiment, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { FAST_STALL } from '../support/fleet-harness.js';
-import { isAlive } from '../support/managed-process.js';
-import { waitFor } from '../support/wait-for.js';
 
 const EPOCHS = 2;
 
@@ -34,7 +32,7 @@ describe('worker killed after a run\'s last epoch was stored', () => {
     expect((await readCheckpoint(path.join(harness.artifactsDir, killed)))?.meta.epoch).toBe(EPOCHS - 1);
 
     await victim.process.kill();
-    for (const pid of victim.trainingPids) await waitFor(() => !isAlive(pid), { timeoutMs: 10_000, what: `training process ${pid} of the killed worker to be gone` });
+    await trainingProcessesGone(victim);
 
     const clean = await createExperiment(api, { ...config, name: 'clean' });
     const healthy = await harness.startWorker({ env: FAST_STALL });

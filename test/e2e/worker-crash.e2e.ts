@@ -1,8 +1,7 @@
 // kill -9 of the worker training an experiment: the other worker picks the job up once its lock
 // expires, resumes from the last checkpoint, and the run ends with each epoch stored once and the
 // same metrics as a clean run with the same seed. The killed worker's training process is gone.
-import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, tinyExperiment, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
-import { isAlive } from '../support/managed-process.js';
+import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, trainingProcessesGone, tinyExperiment, waitForEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { waitFor } from '../support/wait-for.js';
 
 interface WorkerList {
@@ -37,7 +36,7 @@ describe('worker killed mid-run', () => {
     expect((await prisma.experiment.findUniqueOrThrow({ where: { id: crashed } })).status).toBe('running');
 
     // The training child notices its parent is gone and exits: nothing keeps training.
-    for (const pid of handle.trainingPids) await waitFor(() => !isAlive(pid), { timeoutMs: 10_000, what: `orphaned training process ${pid} to exit` });
+    await trainingProcessesGone(handle);
 
     const [resumed] = await Promise.all([waitForStatus(prisma, crashed, ['succeeded'], 180_000), waitForStatus(prisma, clean, ['succeeded'], 180_000)]);
     expect(resumed.workerId).toBe(survivor?.id);

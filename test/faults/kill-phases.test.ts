@@ -15,8 +15,7 @@
 // host or an OOM-killed container would). A healthy worker started afterwards finishes every run:
 // each completes once, with exactly one row per epoch and the metrics of a clean run with the same seed.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
-import { isAlive } from '../support/managed-process.js';
+import { comparableMetrics, createExperiment, startE2eFleet, storedEpochs, trainingProcessesGone, waitForStatus, type E2eFleet } from '../support/e2e-fleet.js';
 import { waitFor } from '../support/wait-for.js';
 import { FAST_STALL, FAULT_WORKER_ARGS, faultExperiment, finalStatusEvents, streamEvents } from './fault-fleet.js';
 
@@ -134,7 +133,7 @@ describe('kill -9 of a worker in every phase', () => {
       expect(row.status).toBe('running');
       // kill -9 of the worker and its training process together, frozen where they stand.
       await victim.process.kill();
-      for (const pid of victim.trainingPids) await waitFor(() => !isAlive(pid), { timeoutMs: 10_000, what: `training process ${pid} of the killed worker to be gone` });
+      await trainingProcessesGone(victim);
     }
     expect([...killedIn.values()].map((p) => p.phase).sort()).toEqual(PHASES.map((p) => p.phase).sort());
 

@@ -9,6 +9,7 @@ import { FleetApi } from './fleet-api.js';
 import { FleetHarness, type ApiHandle, type StartWorkerOptions, type WorkerHandle } from './fleet-harness.js';
 import { writeRandomResnet18Pth } from '@fleet/training/weights/random-resnet18-pth.js';
 import { writeTinyDataset, type TinyDatasetOptions } from './tiny-dataset.js';
+import { isAlive } from './managed-process.js';
 import { waitFor } from './wait-for.js';
 
 export const TINY_DATASET = 'tiny';
@@ -153,4 +154,12 @@ export async function storedEpochs(prisma: PrismaService, id: string): Promise<n
 export async function comparableMetrics(prisma: PrismaService, id: string) {
   const rows = await prisma.epochMetric.findMany({ where: { experimentId: id }, orderBy: { epoch: 'asc' } });
   return rows.map((r) => ({ epoch: r.epoch, trainLoss: r.trainLoss, trainAcc: r.trainAcc, valLoss: r.valLoss, valAcc: r.valAcc, lrs: r.lrs, backboneDrift: r.backboneDrift, bnStatsDrift: r.bnStatsDrift }));
+}
+
+/**
+ * After a worker was killed: waits until its training processes have exited too (they notice
+ * their parent is gone), so nothing of it keeps training.
+ */
+export async function trainingProcessesGone(worker: WorkerHandle): Promise<void> {
+  for (const pid of worker.trainingPids) await waitFor(() => !isAlive(pid), { timeoutMs: 10_000, what: `training process ${pid} of the killed worker ${worker.id} to exit` });
 }
